@@ -66,7 +66,9 @@ def allocate(
         fractions[key] = _as_fraction(weight, key)
     if remaining is not None:
         if remaining in fractions:
-            raise AllocationError(f"allocation: {remaining!r} is both a share and the remaining part")
+            raise AllocationError(
+                f"allocation: {remaining!r} is both a share and the remaining part"
+            )
         explicit = sum(fractions.values(), Fraction(0))
         if explicit > 1:
             raise AllocationError(
@@ -119,7 +121,9 @@ def allocate_units(total: int, weights: Mapping[K, int]) -> dict[K, int]:
     return parts
 
 
-def _allocate_fractions(amount: Decimal, fractions: Mapping[K, Fraction], scale: int) -> dict[K, Decimal]:
+def _allocate_fractions(
+    amount: Decimal, fractions: Mapping[K, Fraction], scale: int
+) -> dict[K, Decimal]:
     checked = check_amount(amount, scale=scale)
     total_units = int(checked.scaleb(scale, context=MONEY_CONTEXT))
     denominator = lcm(*(f.denominator for f in fractions.values())) if fractions else 1

@@ -143,7 +143,9 @@ class InputError(LedgerError):
         first = str(self.problems[0])
         more = len(self.problems) - 1
         if more or truncated:
-            suffix = f" (and {more}{'+' if truncated else ''} more problem{'s' if more != 1 else ''})"
+            suffix = (
+                f" (and {more}{'+' if truncated else ''} more problem{'s' if more != 1 else ''})"
+            )
             first += suffix
         super().__init__(first, hint="nothing was changed; fix the file and run again")
 

@@ -22,7 +22,7 @@ import decimal
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Final
 
 from ledger.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
@@ -45,6 +45,13 @@ MONEY_CONTEXT: Final = decimal.Context(
 
 ZERO: Final = Decimal(0)
 
+# Python's default context keeps 28 significant digits: enough to round a sum
+# of two large ledger amounts (10^18 with 10 places is 29 digits) silently. The
+# whole application therefore runs with the money context's precision, in this
+# thread and in every thread started later.
+decimal.DefaultContext.prec = MONEY_CONTEXT.prec
+decimal.getcontext().prec = MONEY_CONTEXT.prec
+
 
 def parse_amount(text: str | int | Decimal, *, scale: int = SCALE, what: str = "amount") -> Decimal:
     """Parse an amount exactly; the one way text becomes money.
@@ -53,7 +60,7 @@ def parse_amount(text: str | int | Decimal, *, scale: int = SCALE, what: str = "
     Refuses floats, booleans, NaN, infinities, thousands separators and more
     than ``scale`` decimal places.
     """
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise InvalidAmount(f"{what}: {text!r} is a {type(text).__name__}; money is never a float")
     if isinstance(text, int):
         value = Decimal(text)
@@ -157,7 +164,7 @@ class Currency:
         return Decimal(1).scaleb(-self.minor_units)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _iso_codes() -> frozenset[str]:
     from babel.numbers import list_currencies
 
@@ -249,7 +256,7 @@ def parse_share(text: str | int | Decimal | Fraction, *, what: str = "share") ->
 
     Returns a :class:`Fraction`; refuses floats, negatives and nonsense.
     """
-    if isinstance(text, bool) or isinstance(text, float):
+    if isinstance(text, (bool, float)):
         raise InvalidAmount(f"{what}: {text!r} is a {type(text).__name__}; use text such as '25%'")
     if isinstance(text, Fraction):
         value = text

@@ -21,7 +21,9 @@ def parse_period(value: str) -> str:
     elif re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         text = text[:7]
     if not _PERIOD.match(text):
-        raise InvalidPeriod(f"period {value!r} is not a month", hint="write it as YYYY-MM, e.g. 2026-10")
+        raise InvalidPeriod(
+            f"period {value!r} is not a month", hint="write it as YYYY-MM, e.g. 2026-10"
+        )
     return text
 
 

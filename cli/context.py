@@ -1,0 +1,54 @@
+"""Shared CLI state: the database chosen with --db, opened once per command.
+
+The root callback sets it for the invocation; commands call :func:`state`.
+"""
+
+from __future__ import annotations
+
+from ledger.db import Database
+
+
+class AppState:
+    def __init__(self, url: str | None) -> None:
+        self.url = url
+        self._db: Database | None = None
+
+    def database(self) -> Database:
+        if self._db is None:
+            self._db = Database(self.url)
+        return self._db
+
+    def ledger(self) -> Database:
+        """The database, refusing with a clear message if `royalty init` never ran."""
+        database = self.database()
+        database.require_schema()
+        return database
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
+
+
+_current: AppState | None = None
+
+
+def set_state(url: str | None) -> AppState:
+    global _current
+    if _current is not None:
+        _current.close()
+    _current = AppState(url)
+    return _current
+
+
+def state() -> AppState:
+    if _current is None:
+        return set_state(None)
+    return _current
+
+
+def close_state() -> None:
+    global _current
+    if _current is not None:
+        _current.close()
+        _current = None

@@ -1,0 +1,117 @@
+"""The `royalty` command: one Typer app, one module per command group.
+
+Every command parses its options, calls one service in ``ledger``, and prints.
+User errors (:class:`ledger.errors.LedgerError`) become one line on stderr and
+exit code 1; problems in an input file are listed one per line.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli import ledger_cmd
+from cli.context import close_state, set_state, state
+from cli.output import console, err_console
+from ledger import db as dbmod
+from ledger import money, settings
+from ledger.errors import InputError, LedgerError
+
+app = typer.Typer(
+    name="royalty",
+    help="Royalty Ledger: import streaming revenue, split it by agreement, pay and prove it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(ledger_cmd.app, name="ledger")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="ROYALTY_DB",
+            help="Database URL or SQLite file (default: royalty.db in the working directory).",
+        ),
+    ] = None,
+) -> None:
+    """Royalty Ledger.
+
+    Example: royalty --db postgresql://localhost/royalty ledger trial-balance
+    """
+    set_state(db)
+
+
+@app.command()
+def init(
+    currency: Annotated[
+        str, typer.Option(help="Ledger currency every revenue line is converted to.")
+    ] = "USD",
+) -> None:
+    """Create or upgrade the database schema and set the ledger currency.
+
+    Example: royalty init --currency USD
+    """
+    money.currency(currency)  # refuse a bad code before touching the database
+    database = state().database()
+    dbmod.upgrade(database)
+    with database.write() as session:
+        code = settings.initialise(session, currency)
+    console.print(f"Ledger ready at {database.describe()} (currency {code}).")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; every user error becomes one clear line."""
+    import click
+
+    try:
+        app(args=argv, prog_name="royalty", standalone_mode=False)
+    except LedgerError as exc:
+        _report(exc)
+        return 1
+    except (typer.Abort, click.exceptions.Abort):
+        err_console.print("Aborted; nothing was changed.")
+        return 130
+    except KeyboardInterrupt:
+        err_console.print("Interrupted; nothing was changed.")
+        return 130
+    except (typer.Exit, click.exceptions.Exit) as exc:
+        return int(exc.exit_code or 0)
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except Exception as exc:
+        # typer may vendor its own click: treat its usage errors the same way
+        show = getattr(exc, "show", None)
+        code = getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            return code
+        raise
+    finally:
+        close_state()
+    return 0
+
+
+def run() -> None:
+    """Console entry point (``royalty``)."""
+    sys.exit(main())
+
+
+def _report(exc: LedgerError) -> None:
+    if isinstance(exc, InputError):
+        for line in exc.lines():
+            err_console.print(f"error: {line}", markup=False)
+        err_console.print(f"error: {len(exc.problems)} problem(s); {exc.hint}", markup=False)
+    else:
+        err_console.print(f"error: {exc}", markup=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

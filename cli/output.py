@@ -1,0 +1,73 @@
+"""Terminal output for the CLI: rich tables for people, JSON (amounts as strings) for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, is_dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from ledger.money import format_share, to_text
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return to_text(value)
+    if isinstance(value, Fraction):
+        return format_share(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    return str(value)
+
+
+def to_json(data: Any) -> str:
+    """JSON with every amount as an exact string, never a number."""
+    return json.dumps(_plain(data), indent=2, ensure_ascii=False, default=_default)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return to_text(value)
+    if isinstance(value, Fraction):
+        return format_share(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def amount(value: Decimal) -> str:
+    return to_text(value)
+
+
+def table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    right: Sequence[str] = (),
+) -> None:
+    t = Table(title=title, show_lines=False, title_justify="left")
+    for col in columns:
+        t.add_column(col, justify="right" if col in right else "left")
+    for row in rows:
+        t.add_row(*(amount(v) if isinstance(v, Decimal) else str(v) for v in row))
+    console.print(t)

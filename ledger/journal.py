@@ -1,0 +1,710 @@
+"""The double-entry journal: balanced, append-only, hash-chained, idempotent.
+
+Everything that moves money goes through :func:`post` (one entry) or
+:func:`post_many` (hundreds of thousands, for imports and split runs). Both
+apply the same checks in code; the database triggers of migration 0001 apply
+them again, so a bug or a raw SQL statement cannot break the books.
+
+* An entry balances per currency: the legs of each currency sum to zero
+  (debits positive, credits negative).
+* Every entry has an idempotency key. Posting the same key with the same
+  content returns the entry already posted; with other content it is an
+  :class:`IdempotencyConflict`.
+* Posted entries are never changed. :func:`reverse` posts the mirror entry,
+  linked to the original; an entry can be reversed once.
+* Nothing is posted into a closed period.
+* Each entry's hash covers its content and the previous entry's hash; the
+  ledger head keeps the tip, so :func:`verify` detects an altered, inserted or
+  removed entry or posting.
+
+Writers must hold the ledger lock (``Database.write``); ids and the chain are
+assigned under it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import groupby, islice
+from typing import Any
+
+import psycopg
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ledger.accounts import AccountCache
+from ledger.errors import (
+    Conflict,
+    IdempotencyConflict,
+    LedgerTampered,
+    NotFound,
+    PeriodClosed,
+    UnbalancedEntry,
+)
+from ledger.models import Account, JournalEntry, LedgerHead, Period, Posting
+from ledger.money import FRAC_PER_WHOLE, currency, from_units, to_text, to_units
+from ledger.periods import parse_period
+
+GENESIS = "0" * 64
+KINDS = frozenset(
+    {
+        "import",
+        "split",
+        "adjustment",
+        "fee",
+        "recoupment",
+        "advance",
+        "payout",
+        "suspense",
+        "reversal",
+        "manual",
+        "fx",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Leg:
+    """One side of an entry: an account, a signed amount (debit +, credit -), and
+    where the money came from."""
+
+    account: str
+    amount: Decimal
+    currency: str
+    isrc: str | None = None
+    source: str | None = None
+    territory: str | None = None
+    usage: str | None = None
+    rule_ref: str | None = None
+    memo: str | None = None
+
+    def canonical(self) -> str:
+        return "\x1f".join(
+            (
+                self.account,
+                self.currency,
+                str(to_units(self.amount)),
+                self.isrc or "",
+                self.source or "",
+                self.territory or "",
+                self.usage or "",
+                self.rule_ref or "",
+                self.memo or "",
+            )
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class EntryDraft:
+    """An entry not yet posted: what a service wants to record."""
+
+    key: str
+    period: str
+    kind: str
+    description: str
+    legs: tuple[Leg, ...]
+    source_ref: str | None = None
+    reverses: int | None = None
+
+    def content_hash(self) -> str:
+        head = "\x1e".join(
+            (
+                self.key,
+                self.period,
+                self.kind,
+                self.description,
+                self.source_ref or "",
+                str(self.reverses or ""),
+            )
+        )
+        body = "\x1e".join(leg.canonical() for leg in self.legs)
+        return hashlib.sha256(f"{head}\x1d{body}".encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PostedEntry:
+    id: int
+    key: str
+    period: str
+    kind: str
+    description: str
+    hash: str
+    created: bool
+    """False when an identical entry with the same key was already posted."""
+
+
+def chain_hash(prev_hash: str, entry_id: int, posted_at: str, content_hash: str) -> str:
+    return hashlib.sha256(f"{prev_hash}|{entry_id}|{posted_at}|{content_hash}".encode()).hexdigest()
+
+
+def check_balanced(draft: EntryDraft) -> None:
+    """Refuse an entry whose legs do not sum to zero in every currency (pure)."""
+    if not draft.key or len(draft.key) > 200:
+        raise UnbalancedEntry(
+            f"entry {draft.key!r}: an idempotency key of 1 to 200 characters is needed"
+        )
+    if draft.kind not in KINDS:
+        raise UnbalancedEntry(f"entry {draft.key}: unknown kind {draft.kind!r}")
+    parse_period(draft.period)
+    if len(draft.legs) < 2:
+        raise UnbalancedEntry(f"entry {draft.key}: needs at least two legs")
+    totals: dict[str, int] = defaultdict(int)
+    for leg in draft.legs:
+        currency(leg.currency)
+        totals[leg.currency] += to_units(leg.amount)
+    off = {c: t for c, t in totals.items() if t}
+    if off:
+        detail = ", ".join(f"{c} off by {to_text(from_units(t))}" for c, t in sorted(off.items()))
+        raise UnbalancedEntry(
+            f"entry {draft.key}: does not balance ({detail})",
+            hint="debits and credits must sum to zero in each currency",
+        )
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+# ---------------------------------------------------------------------------
+# Periods
+
+
+def ensure_period(session: Session, code: str) -> Period:
+    """The period row, created open if it does not exist yet."""
+    code = parse_period(code)
+    period = session.get(Period, code)
+    if period is None:
+        period = Period(code=code, status="open")
+        session.add(period)
+        session.flush()
+    return period
+
+
+def require_open(session: Session, code: str) -> None:
+    period = ensure_period(session, code)
+    if period.status != "open":
+        raise PeriodClosed(
+            f"period {code} is closed", hint="post corrections into the next open period"
+        )
+
+
+def close_period(session: Session, code: str) -> Period:
+    """Lock a period for good: no posting will ever land in it again."""
+    period = ensure_period(session, code)
+    if period.status == "closed":
+        raise PeriodClosed(f"period {code} is already closed")
+    earlier_open = session.scalars(
+        select(Period.code).where(Period.code < code, Period.status == "open")  # type: ignore[arg-type]
+    ).first()
+    if earlier_open:
+        raise Conflict(f"period {earlier_open} is still open", hint=f"close it before {code}")
+    period.status = "closed"
+    period.closed_at = datetime.now(UTC)
+    session.add(period)
+    session.flush()
+    return period
+
+
+# ---------------------------------------------------------------------------
+# Posting
+
+
+def _head(session: Session) -> LedgerHead:
+    head = session.get(LedgerHead, 1, with_for_update=True)
+    if head is None:  # pragma: no cover - the migration inserts it
+        raise LedgerTampered(
+            "ledger head is missing", hint="the database was altered behind the ledger"
+        )
+    return head
+
+
+def _existing(session: Session, draft: EntryDraft, content: str) -> PostedEntry | None:
+    entry = session.scalars(
+        select(JournalEntry).where(JournalEntry.idempotency_key == draft.key)  # type: ignore[arg-type]
+    ).first()
+    if entry is None:
+        return None
+    if entry.content_hash != content:
+        raise IdempotencyConflict(
+            f"idempotency key {draft.key!r} was already used for entry {entry.id} with other content",
+            hint="use a new key for a new entry",
+        )
+    return PostedEntry(
+        entry.id,
+        entry.idempotency_key,
+        entry.period,
+        entry.kind,
+        entry.description,
+        entry.hash,
+        created=False,
+    )
+
+
+def post(session: Session, draft: EntryDraft) -> PostedEntry:
+    """Post one entry (or return the identical one already posted under its key)."""
+    check_balanced(draft)
+    content = draft.content_hash()
+    existing = _existing(session, draft, content)
+    if existing is not None:
+        return existing
+    require_open(session, draft.period)
+    if draft.reverses is not None:
+        _check_reversible(session, draft.reverses)
+    accounts = AccountCache(session)
+    accounts.ensure(leg.account for leg in draft.legs)
+    head = _head(session)
+    writer = _Writer(session, head, accounts)
+    posted = writer.write([(draft, content)])[0]
+    writer.finish()
+    return posted
+
+
+def post_many(
+    session: Session,
+    drafts: Iterable[EntryDraft],
+    *,
+    chunk: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Post many entries in the caller's transaction; same checks as :func:`post`.
+
+    Streams ``drafts`` in chunks so memory stays flat. Keys must be new: a key
+    already in the ledger is an :class:`IdempotencyConflict` (bulk callers such
+    as imports refuse duplicates before posting). Returns the number posted.
+    """
+    head = _head(session)
+    accounts = AccountCache(session)
+    writer = _Writer(session, head, accounts)
+    periods_ok: set[str] = set()
+    total = 0
+    iterator = iter(drafts)
+    while True:
+        batch = list(islice(iterator, chunk))
+        if not batch:
+            break
+        prepared: list[tuple[EntryDraft, str]] = []
+        keys: set[str] = set()
+        for draft in batch:
+            check_balanced(draft)
+            if draft.key in keys:
+                raise IdempotencyConflict(
+                    f"idempotency key {draft.key!r} appears twice in one batch"
+                )
+            keys.add(draft.key)
+            if draft.period not in periods_ok:
+                require_open(session, draft.period)
+                periods_ok.add(draft.period)
+            if draft.reverses is not None:
+                _check_reversible(session, draft.reverses)
+            prepared.append((draft, draft.content_hash()))
+        accounts.ensure(leg.account for draft in batch for leg in draft.legs)
+        try:
+            writer.write(prepared)
+        except (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError) as exc:
+            raise IdempotencyConflict(
+                f"bulk posting refused by the database: {str(exc).splitlines()[0]}",
+                hint="an idempotency key may already be in the ledger",
+            ) from None
+        total += len(batch)
+        if progress:
+            progress(len(batch))
+    writer.finish()
+    return total
+
+
+class _Writer:
+    """Assigns ids and chain hashes and writes rows with the fastest path per database."""
+
+    def __init__(self, session: Session, head: LedgerHead, accounts: AccountCache) -> None:
+        self.session = session
+        self.head = head
+        self.accounts = accounts
+        self.next_entry = head.last_entry_id + 1
+        self.next_posting = head.posting_count + 1
+        self.prev_hash = head.last_hash
+        self.entries = 0
+        self.postings = 0
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
+        posted_at = _now()
+        entry_rows: list[tuple[Any, ...]] = []
+        posting_rows: list[tuple[Any, ...]] = []
+        result: list[PostedEntry] = []
+        account_id = self.accounts.id_of
+        for draft, content in prepared:
+            entry_id = self.next_entry
+            self.next_entry += 1
+            digest = chain_hash(self.prev_hash, entry_id, posted_at, content)
+            entry_rows.append(
+                (
+                    entry_id,
+                    draft.key,
+                    draft.period,
+                    draft.kind,
+                    draft.description,
+                    draft.source_ref,
+                    draft.reverses,
+                    posted_at,
+                    content,
+                    self.prev_hash,
+                    digest,
+                )
+            )
+            for leg in draft.legs:
+                units = to_units(leg.amount)
+                whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
+                sign = -1 if units < 0 else 1
+                posting_rows.append(
+                    (
+                        self.next_posting,
+                        entry_id,
+                        account_id(leg.account),
+                        leg.currency,
+                        sign * whole,
+                        sign * frac,
+                        leg.isrc,
+                        leg.source,
+                        leg.territory,
+                        leg.usage,
+                        leg.rule_ref,
+                        leg.memo,
+                    )
+                )
+                self.next_posting += 1
+            self.prev_hash = digest
+            result.append(
+                PostedEntry(
+                    entry_id,
+                    draft.key,
+                    draft.period,
+                    draft.kind,
+                    draft.description,
+                    digest,
+                    created=True,
+                )
+            )
+        self._insert(posting_rows, entry_rows)
+        self.entries += len(entry_rows)
+        self.postings += len(posting_rows)
+        return result
+
+    def _insert(self, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
+        # Postings first: the entry row's trigger checks that its legs balance.
+        dbapi = self.session.connection().connection.dbapi_connection
+        assert dbapi is not None
+        if self.postgres:
+            with dbapi.cursor() as cur:
+                with cur.copy(f"COPY posting ({POSTING_COLS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for row in postings:
+                        copy.write_row(row)
+                with cur.copy(f"COPY journal_entry ({ENTRY_COLS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                    for row in entries:
+                        copy.write_row(row)
+        else:
+            cur = dbapi.cursor()
+            try:
+                cur.executemany(
+                    f"INSERT INTO posting ({POSTING_COLS}) VALUES ({_marks(12)})", postings
+                )
+                cur.executemany(
+                    f"INSERT INTO journal_entry ({ENTRY_COLS}) VALUES ({_marks(11)})", entries
+                )
+            finally:
+                cur.close()
+
+    def finish(self) -> None:
+        if not self.entries:
+            return
+        self.session.execute(
+            text(
+                "UPDATE ledger_head SET last_entry_id = :e, last_hash = :h, "
+                "entry_count = entry_count + :n, posting_count = posting_count + :p WHERE id = 1"
+            ),
+            {"e": self.next_entry - 1, "h": self.prev_hash, "n": self.entries, "p": self.postings},
+        )
+        self.session.expire(self.head)
+
+
+POSTING_COLS = (
+    "id, entry_id, account_id, currency, amount_whole, amount_frac, isrc, source, territory, "
+    "usage, rule_ref, memo"
+)
+ENTRY_COLS = (
+    "id, idempotency_key, period, kind, description, source_ref, reverses_id, posted_at, "
+    "content_hash, prev_hash, hash"
+)
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" * n)
+
+
+# ---------------------------------------------------------------------------
+# Reading entries back
+
+
+def entry_legs(session: Session, entry_id: int) -> tuple[JournalEntry, tuple[Leg, ...]]:
+    entry = session.get(JournalEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"journal entry {entry_id} does not exist")
+    rows = session.execute(
+        select(Posting, Account.code)
+        .join(Account, Account.id == Posting.account_id)  # type: ignore[arg-type]
+        .where(Posting.entry_id == entry_id)  # type: ignore[arg-type]
+        .order_by(Posting.id)  # type: ignore[arg-type]
+    ).all()
+    return entry, tuple(_leg(p, code) for p, code in rows)
+
+
+def _leg(p: Posting, code: str) -> Leg:
+    return Leg(
+        code,
+        from_units(p.amount_whole * FRAC_PER_WHOLE + p.amount_frac),
+        p.currency,
+        p.isrc,
+        p.source,
+        p.territory,
+        p.usage,
+        p.rule_ref,
+        p.memo,
+    )
+
+
+def _check_reversible(session: Session, entry_id: int) -> None:
+    if session.get(JournalEntry, entry_id) is None:
+        raise NotFound(f"journal entry {entry_id} does not exist")
+    already = session.scalars(
+        select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)  # type: ignore[arg-type]
+    ).first()
+    if already:
+        raise Conflict(f"journal entry {entry_id} was already reversed by entry {already}")
+
+
+def reversal_draft(
+    entry: JournalEntry,
+    legs: Sequence[Leg],
+    *,
+    key: str,
+    period: str,
+    description: str | None = None,
+) -> EntryDraft:
+    """The mirror of a posted entry (pure): same legs, opposite signs."""
+    return EntryDraft(
+        key=key,
+        period=period,
+        kind="reversal",
+        description=description or f"Reversal of entry {entry.id}: {entry.description}",
+        legs=tuple(
+            Leg(
+                leg.account,
+                -leg.amount,
+                leg.currency,
+                leg.isrc,
+                leg.source,
+                leg.territory,
+                leg.usage,
+                leg.rule_ref,
+                leg.memo,
+            )
+            for leg in legs
+        ),
+        source_ref=entry.source_ref,
+        reverses=entry.id,
+    )
+
+
+def reverse(
+    session: Session,
+    entry_id: int,
+    *,
+    period: str,
+    key: str | None = None,
+    description: str | None = None,
+) -> PostedEntry:
+    """Correct a posted entry the only allowed way: post its mirror image, linked to it."""
+    entry, legs = entry_legs(session, entry_id)
+    draft = reversal_draft(
+        entry, legs, key=key or f"reverse:{entry_id}", period=period, description=description
+    )
+    return post(session, draft)
+
+
+# ---------------------------------------------------------------------------
+# Trial balance and verification
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceRow:
+    account: str
+    type: str
+    currency: str
+    balance: Decimal
+
+    @property
+    def debit(self) -> Decimal:
+        return self.balance if self.balance > 0 else Decimal(0)
+
+    @property
+    def credit(self) -> Decimal:
+        return -self.balance if self.balance < 0 else Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    rows: tuple[BalanceRow, ...]
+    totals: dict[str, Decimal] = field(default_factory=dict)
+    """Sum of all balances per currency: zero in a sound ledger."""
+
+    @property
+    def balanced(self) -> bool:
+        return all(v == 0 for v in self.totals.values())
+
+
+def trial_balance(session: Session, *, up_to_period: str | None = None) -> TrialBalance:
+    """Every account's balance per currency, summed exactly in SQL."""
+    stmt = (
+        select(
+            Account.code,
+            Account.type,
+            Posting.currency,
+            func.sum(Posting.amount_whole),
+            func.sum(Posting.amount_frac),
+        )
+        .join(Account, Account.id == Posting.account_id)  # type: ignore[arg-type]
+        .group_by(Account.code, Account.type, Posting.currency)
+        .order_by(Account.code, Posting.currency)
+    )
+    if up_to_period:
+        stmt = stmt.join(JournalEntry, JournalEntry.id == Posting.entry_id).where(  # type: ignore[arg-type]
+            JournalEntry.period <= parse_period(up_to_period)  # type: ignore[arg-type]
+        )
+    rows = []
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for code, type_, cur, whole, frac in session.execute(stmt):
+        balance = from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+        rows.append(BalanceRow(code, type_, cur, balance))
+        totals[cur] += balance
+    return TrialBalance(tuple(rows), dict(totals))
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    entries: int
+    postings: int
+    last_hash: str
+
+
+def verify(session: Session, *, batch: int = 50_000) -> VerifyReport:
+    """Recompute every entry's content hash and the chain; raise :class:`LedgerTampered`
+    at the first entry that does not match what was posted."""
+    head = session.get(LedgerHead, 1)
+    if head is None:
+        raise LedgerTampered("ledger head is missing")
+    codes = {row[0]: row[1] for row in session.execute(select(Account.id, Account.code))}
+    prev = GENESIS
+    expected_id = 1
+    postings_seen = 0
+    entries = _stream_entries(session, batch)
+    legs_by_entry = _stream_postings(session, batch)
+    current = next(legs_by_entry, None)
+    for entry in entries:
+        eid = entry[0]
+        if eid != expected_id:
+            raise LedgerTampered(f"journal entry {expected_id} is missing (found {eid} next)")
+        legs: list[Leg] = []
+        while current is not None and current[0] < eid:
+            raise LedgerTampered(f"postings of entry {current[0]} have no entry")
+        if current is not None and current[0] == eid:
+            legs = [_leg_from_row(r, codes) for r in current[1]]
+            current = next(legs_by_entry, None)
+        postings_seen += len(legs)
+        draft = EntryDraft(entry[1], entry[2], entry[3], entry[4], tuple(legs), entry[5], entry[6])
+        content = draft.content_hash()
+        if content != entry[8]:
+            raise LedgerTampered(
+                f"journal entry {eid} ({entry[1]}) was altered: its content no longer matches its hash",
+                hint="restore the database from a backup and investigate",
+            )
+        try:
+            check_balanced(draft)
+        except UnbalancedEntry as exc:
+            raise LedgerTampered(f"journal entry {eid} no longer balances: {exc.message}") from None
+        if entry[9] != prev or chain_hash(prev, eid, entry[7], content) != entry[10]:
+            raise LedgerTampered(f"hash chain broken at journal entry {eid}")
+        prev = entry[10]
+        expected_id += 1
+    if current is not None:
+        raise LedgerTampered(f"postings of entry {current[0]} have no entry")
+    entries_seen = expected_id - 1
+    if (
+        entries_seen != head.entry_count
+        or prev != head.last_hash
+        or head.last_entry_id != entries_seen
+    ):
+        raise LedgerTampered(
+            f"the ledger head records {head.entry_count} entries ending in {head.last_hash[:12]}, "
+            f"but {entries_seen} entries ending in {prev[:12]} were found: entries were removed or added"
+        )
+    if postings_seen != head.posting_count:
+        raise LedgerTampered(
+            f"the ledger head records {head.posting_count} postings but {postings_seen} were found"
+        )
+    return VerifyReport(entries_seen, postings_seen, prev)
+
+
+def _stream_entries(session: Session, batch: int) -> Iterator[tuple[Any, ...]]:
+    cols = ENTRY_COLS
+    last = 0
+    while True:
+        rows = session.execute(
+            text(f"SELECT {cols} FROM journal_entry WHERE id > :last ORDER BY id LIMIT :n"),
+            {"last": last, "n": batch},
+        ).all()
+        if not rows:
+            return
+        yield from (tuple(r) for r in rows)
+        last = rows[-1][0]
+
+
+def _stream_postings(session: Session, batch: int) -> Iterator[tuple[int, list[tuple[Any, ...]]]]:
+    def rows() -> Iterator[tuple[Any, ...]]:
+        last = (0, 0)
+        while True:
+            chunk = session.execute(
+                text(
+                    f"SELECT entry_id, {POSTING_COLS} FROM posting "
+                    "WHERE entry_id > :e OR (entry_id = :e AND id > :i) "
+                    "ORDER BY entry_id, id LIMIT :n"
+                ),
+                {"e": last[0], "i": last[1], "n": batch},
+            ).all()
+            if not chunk:
+                return
+            yield from (tuple(r) for r in chunk)
+            last = (chunk[-1][0], chunk[-1][1])
+
+    for entry_id, group in groupby(rows(), key=lambda r: r[0]):
+        yield entry_id, list(group)
+
+
+def _leg_from_row(r: tuple[Any, ...], codes: dict[int, str]) -> Leg:
+    # r = (entry_id, id, entry_id, account_id, currency, whole, frac, isrc, source, territory,
+    #      usage, rule_ref, memo)
+    return Leg(
+        codes.get(r[3], f"?{r[3]}"),
+        from_units(int(r[5]) * FRAC_PER_WHOLE + int(r[6])),
+        r[4],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        r[11],
+        r[12],
+    )

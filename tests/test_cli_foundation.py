@@ -1,0 +1,104 @@
+"""The CLI foundation: init, trial balance, verify, one-line errors, help with examples."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import journal
+from ledger.db import Database
+from ledger.journal import EntryDraft, Leg
+from tests.cli_helpers import royalty
+
+
+def test_init_then_empty_trial_balance(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    r = royalty(capsys, url, "init", "--currency", "EUR")
+    assert r.code == 0, r.err
+    assert "currency EUR" in r.out
+    r = royalty(capsys, url, "ledger", "trial-balance", "--json")
+    assert r.code == 0
+    data = json.loads(r.out)
+    assert data == {"accounts": [], "totals": {}, "balanced": True}
+    # init is idempotent and never changes the ledger currency
+    assert royalty(capsys, url, "init", "--currency", "EUR").code == 0
+    r = royalty(capsys, url, "init", "--currency", "USD")
+    assert r.code == 1
+    assert "already EUR" in r.err
+
+
+def test_trial_balance_amounts_are_strings(
+    database: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with database.write() as s:
+        journal.post(s, EntryDraft("k", "2026-10", "import", "x", (
+            Leg("receivable:streamco", Decimal("0.0000000001"), "USD"),
+            Leg("revenue:undistributed", Decimal("-0.0000000001"), "USD"))))
+    r = royalty(capsys, database_url, "ledger", "trial-balance", "--json")
+    data = json.loads(r.out)
+    assert r.code == 0
+    by_account = {a["account"]: a for a in data["accounts"]}
+    assert by_account["receivable:streamco"]["debit"] == "0.0000000001"
+    assert by_account["revenue:undistributed"]["credit"] == "0.0000000001"
+    assert data["totals"] == {"USD": "0.00"}
+    r = royalty(capsys, database_url, "ledger", "verify")
+    assert r.code == 0
+    assert "1 entries and 2 postings verified" in r.out
+
+
+def test_verify_fails_after_tampering(
+    database: Database, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_journal import _tamper
+
+    with database.write() as s:
+        journal.post(s, EntryDraft("k", "2026-10", "import", "x", (
+            Leg("receivable:streamco", Decimal("10"), "USD"),
+            Leg("revenue:undistributed", Decimal("-10"), "USD"))))
+    _tamper(database, ["UPDATE posting SET amount_whole = 11 WHERE amount_whole = 10"])
+    r = royalty(capsys, database_url, "ledger", "verify")
+    assert r.code == 1
+    assert r.err.startswith("error: journal entry 1")
+    assert "Traceback" not in r.err
+
+
+def test_uninitialised_database_gets_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = royalty(capsys, str(tmp_path / "none.db"), "ledger", "trial-balance")
+    assert r.code == 1
+    assert r.err.strip().count("\n") == 0
+    assert "run `royalty init` first" in r.err
+
+
+def test_unknown_command_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    r = royalty(capsys, str(tmp_path / "x.db"), "no-such-command")
+    assert r.code == 2
+
+
+def _commands(group: object, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], object]]:
+    import typer.main
+
+    cmd = typer.main.get_command(group)  # type: ignore[arg-type]
+    out: list[tuple[tuple[str, ...], object]] = []
+
+    def walk(c: object, path: tuple[str, ...]) -> None:
+        sub = getattr(c, "commands", None)
+        if sub:
+            for name, child in sub.items():
+                walk(child, (*path, name))
+        else:
+            out.append((path, c))
+
+    walk(cmd, prefix)
+    return out
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    from cli.main import app
+
+    commands = _commands(app)
+    assert len(commands) >= 3
+    missing = [" ".join(path) for path, c in commands if "Example: royalty" not in (getattr(c, "help", "") or "")]
+    assert missing == []

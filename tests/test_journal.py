@@ -1,0 +1,289 @@
+"""The journal on both databases: exact, balanced, append-only, idempotent, verifiable."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+
+from ledger import journal
+from ledger.db import Database
+from ledger.errors import (
+    Conflict,
+    IdempotencyConflict,
+    LedgerTampered,
+    PeriodClosed,
+    UnbalancedEntry,
+)
+from ledger.journal import EntryDraft, Leg
+from ledger.models import Party
+
+
+def entry(key: str, amount: str, *, period: str = "2026-10", cur: str = "USD") -> EntryDraft:
+    value = Decimal(amount)
+    return EntryDraft(
+        key, period, "import", f"test {key}",
+        (Leg("receivable:streamco", value, cur), Leg("revenue:undistributed", -value, cur)),
+    )
+
+
+def count(db: Database, table: str) -> int:
+    with db.read() as s:
+        return int(s.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one())
+
+
+@pytest.mark.parametrize("amount", ["0.0000000001", "99999999999.9999999999", "-0.000003"])
+def test_amounts_round_trip_exactly(database: Database, amount: str) -> None:
+    with database.write() as s:
+        posted = journal.post(s, entry("k", amount))
+    with database.read() as s:
+        _, legs = journal.entry_legs(s, posted.id)
+    assert legs[0].amount == Decimal(amount)
+    assert legs[1].amount == -Decimal(amount)
+    assert str(legs[0].amount.normalize()) == str(Decimal(amount).normalize())
+
+
+def test_unbalanced_entry_is_refused_and_leaves_no_rows(database: Database) -> None:
+    bad = EntryDraft("bad", "2026-10", "import", "bad", (
+        Leg("receivable:streamco", Decimal("10.00"), "USD"),
+        Leg("revenue:undistributed", Decimal("-9.99"), "USD"),
+    ))
+    with pytest.raises(UnbalancedEntry, match="USD off by 0.01"):
+        with database.write() as s:
+            journal.post(s, bad)
+    assert count(database, "journal_entry") == 0
+    assert count(database, "posting") == 0
+
+
+def test_balance_is_per_currency(database: Database) -> None:
+    mixed = EntryDraft("fx", "2026-10", "import", "mixed", (
+        Leg("receivable:streamco", Decimal("10"), "USD"),
+        Leg("revenue:undistributed", Decimal("-10"), "EUR"),
+    ))
+    with pytest.raises(UnbalancedEntry, match="EUR off by -10.00, USD off by 10.00"), database.write() as s:
+        journal.post(s, mixed)
+
+
+def test_database_refuses_unbalanced_rows_behind_the_code(database: Database) -> None:
+    with database.write() as s:
+        journal.post(s, entry("ok", "5"))
+    insert_postings = (
+        "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+        "VALUES (100, 100, 1, 'USD', 5, 0), (101, 100, 2, 'USD', -4, 0)"
+    )
+    insert_entry = (
+        "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
+        "content_hash, prev_hash, hash) VALUES (100, 'raw', '2026-10', 'manual', 'raw', 'x', 'x', 'x', 'x')"
+    )
+    with pytest.raises(SADatabaseError, match="balance"), database.write() as s:
+        s.execute(text(insert_postings))
+        s.execute(text(insert_entry))
+    assert count(database, "posting") == 2
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE posting SET amount_whole = amount_whole + 1",
+        "DELETE FROM posting",
+        "UPDATE journal_entry SET description = 'edited'",
+        "DELETE FROM journal_entry",
+    ],
+)
+def test_raw_update_and_delete_are_refused(database: Database, statement: str) -> None:
+    with database.write() as s:
+        journal.post(s, entry("k", "12.34"))
+    with pytest.raises(SADatabaseError, match="append-only"), database.write() as s:
+        s.execute(text(statement))
+    with database.read() as s:
+        assert journal.verify(s).entries == 1
+
+
+def test_no_leg_can_be_added_to_a_posted_entry(database: Database) -> None:
+    with database.write() as s:
+        posted = journal.post(s, entry("k", "1"))
+    with pytest.raises(SADatabaseError, match="already posted"), database.write() as s:
+        s.execute(text(
+            "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+            f"VALUES (99, {posted.id}, 1, 'USD', 0, 0)"
+        ))
+
+
+def test_same_key_same_content_returns_the_original(database: Database) -> None:
+    with database.write() as s:
+        first = journal.post(s, entry("key-1", "10"))
+    with database.write() as s:
+        again = journal.post(s, entry("key-1", "10"))
+    assert again.id == first.id
+    assert not again.created
+    assert count(database, "journal_entry") == 1
+
+
+def test_same_key_other_content_is_a_conflict(database: Database) -> None:
+    with database.write() as s:
+        journal.post(s, entry("key-1", "10"))
+    with pytest.raises(IdempotencyConflict, match="key-1"), database.write() as s:
+        journal.post(s, entry("key-1", "11"))
+
+
+def test_reversal_is_linked_and_cancels(database: Database) -> None:
+    with database.write() as s:
+        posted = journal.post(s, entry("k", "42.4242"))
+        rev = journal.reverse(s, posted.id, period="2026-10")
+    with database.read() as s:
+        reversed_entry, legs = journal.entry_legs(s, rev.id)
+        assert reversed_entry.reverses_id == posted.id
+        tb = journal.trial_balance(s)
+    assert legs[0].amount == Decimal("-42.4242")
+    assert all(row.balance == 0 for row in tb.rows)
+    with pytest.raises(Conflict, match="already reversed"), database.write() as s:
+        journal.reverse(s, posted.id, period="2026-10", key="second")
+
+
+def test_closed_period_refuses_postings_in_code_and_in_the_database(database: Database) -> None:
+    with database.write() as s:
+        journal.post(s, entry("k", "1", period="2026-09"))
+        journal.close_period(s, "2026-09")
+    with pytest.raises(PeriodClosed), database.write() as s:
+        journal.post(s, entry("late", "1", period="2026-09"))
+    with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
+        s.execute(text(
+            "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+            "VALUES (50, 50, 1, 'USD', 1, 0), (51, 50, 2, 'USD', -1, 0)"
+        ))
+        s.execute(text(
+            "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
+            "content_hash, prev_hash, hash) VALUES (50, 'raw', '2026-09', 'manual', 'raw', 'x', 'x', 'x', 'x')"
+        ))
+    with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
+        s.execute(text("UPDATE period SET status = 'open' WHERE code = '2026-09'"))
+
+
+def test_periods_close_in_order(database: Database) -> None:
+    with database.write() as s:
+        journal.ensure_period(s, "2026-09")
+        journal.ensure_period(s, "2026-10")
+    with pytest.raises(Conflict, match="2026-09 is still open"), database.write() as s:
+        journal.close_period(s, "2026-10")
+
+
+def _tamper(db: Database, statements: list[str]) -> None:
+    """Edit the database behind the ledger's back, triggers disabled, as an attacker would."""
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            triggers = conn.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+            ).all()
+            for name, _ in triggers:
+                conn.exec_driver_sql(f"DROP TRIGGER {name}")
+            for st_ in statements:
+                conn.exec_driver_sql(st_)
+            for _, sql in triggers:
+                conn.exec_driver_sql(sql)
+        else:
+            conn.exec_driver_sql("SET session_replication_role = replica")
+            for st_ in statements:
+                conn.exec_driver_sql(st_)
+            conn.exec_driver_sql("SET session_replication_role = DEFAULT")
+
+
+@pytest.mark.parametrize(
+    ("statements", "message"),
+    [
+        (["UPDATE posting SET amount_frac = amount_frac + 1 WHERE id = 3"], "altered"),
+        (["UPDATE journal_entry SET description = 'x' WHERE id = 1"], "altered"),
+        (["DELETE FROM posting WHERE entry_id = 3", "DELETE FROM journal_entry WHERE id = 3"],
+         "removed"),
+        (["DELETE FROM posting WHERE entry_id = 2", "DELETE FROM journal_entry WHERE id = 2"],
+         "missing"),
+    ],
+)
+def test_verify_detects_tampering(database: Database, statements: list[str], message: str) -> None:
+    with database.write() as s:
+        for i in range(3):
+            journal.post(s, entry(f"k{i}", f"{i + 1}.5"))
+    with database.read() as s:
+        assert journal.verify(s).entries == 3
+    _tamper(database, statements)
+    with pytest.raises(LedgerTampered, match=message), database.read() as s:
+        journal.verify(s)
+
+
+def test_bulk_posting_checks_the_same_rules(database: Database) -> None:
+    drafts = [entry(f"b{i}", f"{i}.0000000001") for i in range(1, 501)]
+    with database.write() as s:
+        assert journal.post_many(s, drafts, chunk=128) == 500
+    with database.read() as s:
+        report = journal.verify(s)
+        tb = journal.trial_balance(s)
+    assert (report.entries, report.postings) == (500, 1000)
+    assert tb.balanced
+    bad = [entry("c1", "1"), EntryDraft("c2", "2026-10", "import", "x", (
+        Leg("bank", Decimal(1), "USD"), Leg("bank", Decimal(-2), "USD")))]
+    with pytest.raises(UnbalancedEntry), database.write() as s:
+        journal.post_many(s, bad)
+    with pytest.raises(IdempotencyConflict), database.write() as s:
+        journal.post_many(s, [entry("b1", "1.0000000001")])
+    assert count(database, "journal_entry") == 500
+
+
+def test_parties_hold_payable_accounts(database: Database) -> None:
+    with database.write() as s:
+        s.add(Party(id="rust", name="Rust"))
+        s.flush()
+        journal.post(s, EntryDraft("p", "2026-10", "split", "split", (
+            Leg("revenue:undistributed", Decimal(5), "USD"), Leg("payable:rust", Decimal(-5), "USD"))))
+    with database.read() as s:
+        balances = {r.account: r.balance for r in journal.trial_balance(s).rows}
+    assert balances == {"payable:rust": Decimal(-5), "revenue:undistributed": Decimal(5)}
+
+
+amounts = st.decimals(min_value=-(10**6), max_value=10**6, places=10, allow_nan=False)
+ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("post"), amounts, st.sampled_from(["USD", "EUR", "JPY"]),
+                  st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=4)),
+        st.tuples(st.just("reverse"), st.integers(min_value=1, max_value=15), st.just(""),
+                  st.just([])),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=ops)
+def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
+    database: Database, ops: list[tuple[str, object, str, list[int]]]
+) -> None:
+    import uuid
+
+    from ledger.allocation import allocate
+    from ledger.errors import NotFound
+
+    run = uuid.uuid4().hex[:8]
+    for i, (op, value, cur, weights) in enumerate(ops):
+        with database.write() as s:
+            if op == "post":
+                assert isinstance(value, Decimal)
+                if sum(weights) == 0:
+                    weights = [1]
+                parts = allocate(-value, {f"revenue:w{j}": w for j, w in enumerate(weights)})
+                legs = (Leg("receivable:a", value, cur),
+                        *(Leg(acc, amt, cur) for acc, amt in parts.items()))
+                journal.post(s, EntryDraft(f"{run}-{i}", "2026-10", "manual", "prop", legs))
+            else:
+                assert isinstance(value, int)
+                try:
+                    journal.reverse(s, value, period="2026-10", key=f"{run}-r{i}")
+                except (Conflict, NotFound):
+                    pass  # an unknown or already reversed entry is refused, nothing posted
+        with database.read() as s:
+            assert journal.trial_balance(s).balanced
+    with database.read() as s:
+        journal.verify(s)
