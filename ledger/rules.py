@@ -1,0 +1,650 @@
+"""Resolution: a revenue line's context plus the agreements in force give exact parts.
+
+:func:`resolve` is a pure function. Given a line (track, source, territory,
+usage type, period, amount, currency, quantity) it finds the one rule that
+applies, takes the fees, divides the rest by the rule's split sheet and
+returns :class:`Part` values whose amounts sum *exactly* to the line's amount
+(refunds too), each naming the rule that produced it.
+
+How a line is resolved, in order:
+
+1. The track must be in the catalog; the agreements considered are those in
+   force for the line's period whose scope covers the track, the highest
+   version of each id.
+2. Of their rules that match the line's source, territory, usage and period,
+   the one with the highest priority applies. None: :class:`NoAgreement`;
+   two of equal priority: :class:`AmbiguousRules` (the split service sends
+   both to suspense).
+3. The fees of that agreement whose conditions match are taken in the order
+   written: a percentage of what is left at that point, or a rate per unit
+   times the line's quantity, capped at ``cap`` of the line's amount and never
+   more than what is left.
+4. What is left is divided by the split sheet: a party's share; a role's pool
+   divided by declared weights, equally, or by the period's attribution
+   report (falling back to declared weights, then equal); ``remaining``.
+
+Amounts: the line amount in units of 10^-10; each percentage fee and the
+final split is one call of :func:`ledger.allocation.allocate_units` (largest
+remainder, ties to the smallest key (party id, role, kind, position)); a
+negative amount is resolved as its absolute value and mirrored, so a refund
+reverses the original parts exactly.
+
+The share plan (steps 1, 2 and 4 without amounts) depends only on the line's
+context, not its amount, so :class:`Resolver` caches it per distinct context;
+a million lines over a few thousand contexts cost a few thousand plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from math import lcm
+from typing import Any, Final
+
+from ledger.agreements import Agreement, Fee, ShareEntry
+from ledger.allocation import allocate_units
+from ledger.attribution import AttributionReport
+from ledger.catalog import Catalog, Contribution
+from ledger.errors import LedgerError
+from ledger.money import MONEY_CONTEXT, SCALE, format_share, parse_amount, to_text, to_units
+
+EXAMPLE_AMOUNT: Final = Decimal("1000.00")
+
+
+class ResolutionError(LedgerError):
+    """A line that cannot be split yet; the split service holds it in suspense."""
+
+    code = "unresolved"
+    title = "Line cannot be resolved"
+    http_status = 422
+
+
+class NoAgreement(ResolutionError):
+    code = "no-agreement"
+    title = "No agreement applies"
+
+
+class AmbiguousRules(ResolutionError):
+    code = "ambiguous-rules"
+    title = "More than one rule applies"
+
+
+class NoContributor(ResolutionError):
+    code = "no-contributor"
+    title = "A role's pool has nobody to divide among"
+
+
+class FeeCurrencyMismatch(ResolutionError):
+    code = "fee-currency-mismatch"
+    title = "A per-unit fee is in another currency than the line"
+
+
+@dataclass(frozen=True, slots=True)
+class LineContext:
+    """What the rule engine needs to know about one revenue line."""
+
+    isrc: str
+    source: str
+    territory: str
+    usage: str
+    period: str
+    amount: Decimal
+    currency: str
+    quantity: int = 0
+
+    def key(self) -> tuple[str, str, str, str, str, str]:
+        """Everything that decides the share plan: all but amount and quantity."""
+        return (self.isrc, self.source.casefold(), self.territory, self.usage, self.period, self.currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One party's part of a line.
+
+    ``share``: for a share or pool part, its share of what is left after fees;
+    for a percentage fee, the percentage; for a per-unit fee, its amount over
+    the line's amount (0 on a zero line).
+    """
+
+    party_id: str
+    role: str
+    share: Fraction
+    amount: Decimal
+    rule_ref: str
+    kind: str  # fee | share | pool
+    attribution_weight: Fraction | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedFee:
+    party_id: str
+    role: str
+    rule_ref: str
+    percent: Fraction | None
+    per_unit_units: int | None  # rate in units of 10^-10
+    cap: Fraction | None
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedShare:
+    party_id: str
+    role: str
+    share: Fraction  # of what is left after fees
+    rule_ref: str
+    kind: str  # share | pool
+    attribution_weight: Fraction | None
+    basis: str  # why this share, in words
+
+
+@dataclass(frozen=True, slots=True)
+class RuleCheck:
+    """One rule considered for a line, and whether (and why) it matched."""
+
+    rule_ref: str
+    priority: int
+    matched: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class SharePlan:
+    """The resolved split for a context, without amounts; cached by :class:`Resolver`."""
+
+    matched: str
+    agreement: Agreement
+    fees: tuple[PlannedFee, ...]
+    shares: tuple[PlannedShare, ...]
+    checks: tuple[RuleCheck, ...]
+    explanation: tuple[str, ...]
+    # Allocation steps, precomputed from the fees' order (see :meth:`allocate`).
+    _steps: tuple[_Step, ...] = field(repr=False, compare=False)
+    _final: dict[_Key, int] = field(repr=False, compare=False)
+
+    def allocate(self, amount: Decimal, quantity: int = 0) -> tuple[Part, ...]:
+        """The parts of ``amount``; they sum to it exactly.
+
+        The fees split the work into steps: the percentage fees up to a
+        per-unit fee are one allocation of what is left (the rest going on),
+        then the per-unit fee is taken; the last percentage fees and the split
+        sheet are one final allocation.
+        """
+        units = to_units(amount)
+        sign = -1 if units < 0 else 1
+        magnitude = units * sign
+        rest = magnitude
+        taken: dict[_Key, int] = {}
+        for step in self._steps:
+            if step.weights:
+                split = allocate_units(rest, step.weights)
+                rest = split.pop(_REST)
+                taken.update(split)
+            fee = step.per_unit
+            if fee is not None:
+                cut = (fee.per_unit_units or 0) * abs(quantity)
+                if fee.cap is not None:
+                    cut = min(cut, magnitude * fee.cap.numerator // fee.cap.denominator)
+                cut = min(cut, rest)
+                taken[step.per_unit_key] = cut
+                rest -= cut
+        if self._final:
+            taken.update(allocate_units(rest, self._final))
+        elif rest:
+            raise LedgerError(f"{self.matched}: nothing to split {rest} units over")
+        parts: list[Part] = []
+        for i, fee in enumerate(self.fees):
+            fu = taken.get((fee.party_id, fee.role, "fee", i), 0)
+            if fee.percent is not None:
+                share = fee.percent
+            else:
+                share = Fraction(fu, magnitude) if magnitude else Fraction(0)
+            parts.append(
+                Part(fee.party_id, fee.role, share, _amount(sign * fu), fee.rule_ref, "fee", None)
+            )
+        for i, s in enumerate(self.shares):
+            parts.append(
+                Part(
+                    s.party_id,
+                    s.role,
+                    s.share,
+                    _amount(sign * taken.get((s.party_id, s.role, s.kind, i), 0)),
+                    s.rule_ref,
+                    s.kind,
+                    s.attribution_weight,
+                )
+            )
+        return tuple(parts)
+
+
+_Key = tuple[str, str, str, int]
+_REST: Final[_Key] = ("", "", "rest", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    weights: dict[_Key, int]  # percentage fees and _REST; empty when there are none
+    per_unit: PlannedFee | None
+    per_unit_key: _Key
+
+
+def _int_weights(fractions: dict[_Key, Fraction]) -> dict[_Key, int]:
+    denominator = lcm(*(f.denominator for f in fractions.values())) if fractions else 1
+    return {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
+
+
+def _steps(
+    fees: Sequence[PlannedFee], shares: Sequence[PlannedShare]
+) -> tuple[tuple[_Step, ...], dict[_Key, int]]:
+    """Group fees into allocation steps; the last step also holds the split sheet."""
+    steps: list[_Step] = []
+    pending: dict[_Key, Fraction] = {}
+    carry = Fraction(1)
+    for i, fee in enumerate(fees):
+        key = (fee.party_id, fee.role, "fee", i)
+        if fee.percent is not None:
+            pending[key] = carry * fee.percent
+            carry *= 1 - fee.percent
+            continue
+        weights: dict[_Key, int] = {}
+        if pending:
+            pending[_REST] = carry
+            weights = _int_weights(pending)
+        steps.append(_Step(weights, fee, key))
+        pending, carry = {}, Fraction(1)
+    final = dict(pending)
+    for i, s in enumerate(shares):
+        final[(s.party_id, s.role, s.kind, i)] = carry * s.share
+    return tuple(steps), _int_weights({k: v for k, v in final.items() if v})
+
+
+def _amount(units: int) -> Decimal:
+    return Decimal(units).scaleb(-SCALE, context=MONEY_CONTEXT)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The parts of one line, the rule that produced them, and why."""
+
+    parts: tuple[Part, ...]
+    matched: str
+    explanation: tuple[str, ...]
+
+
+Attribution = Mapping[str, AttributionReport] | AttributionReport | None
+
+
+class Resolver:
+    """Resolves lines against fixed agreements, caching the share plan per distinct context.
+
+    Holds only a cache derived from its immutable inputs; build one per split run.
+    """
+
+    def __init__(
+        self,
+        agreements: Sequence[Agreement],
+        catalog: Catalog,
+        attribution: Attribution = None,
+    ) -> None:
+        self.agreements = tuple(agreements)
+        self.catalog = catalog
+        if isinstance(attribution, AttributionReport):
+            attribution = {attribution.period: attribution}
+        self.attribution: Mapping[str, AttributionReport] = attribution or {}
+        self._plans: dict[tuple[str, ...], SharePlan | tuple[type[ResolutionError], str, str | None]] = {}
+        self._by_track: dict[str, tuple[Agreement, ...]] = {}
+
+    def resolve(self, ctx: LineContext) -> Resolution:
+        """Parts for one line; raises a :class:`ResolutionError` if it cannot be split."""
+        plan = self.plan(ctx)
+        return Resolution(plan.allocate(ctx.amount, ctx.quantity), plan.matched, plan.explanation)
+
+    def plan(self, ctx: LineContext) -> SharePlan:
+        key = ctx.key()
+        found = self._plans.get(key)
+        if found is None:
+            try:
+                found = self._build(ctx)
+            except ResolutionError as exc:
+                found = (type(exc), exc.message, exc.hint)
+            self._plans[key] = found
+        if isinstance(found, SharePlan):
+            return found
+        cls, message, hint = found
+        raise cls(message, hint=hint)
+
+    @property
+    def cached_plans(self) -> int:
+        return len(self._plans)
+
+    # -- building a plan -------------------------------------------------
+
+    def _candidates(self, isrc: str) -> tuple[Agreement, ...]:
+        found = self._by_track.get(isrc)
+        if found is None:
+            track = self.catalog.track(isrc)
+            found = tuple(a for a in self.agreements if a.scope.covers(track))
+            self._by_track[isrc] = found
+        return found
+
+    def _build(self, ctx: LineContext) -> SharePlan:
+        where = (
+            f"ISRC {ctx.isrc} ({ctx.source}, {ctx.territory}, {ctx.usage}, {ctx.period})"
+        )
+        if not self.catalog.has_track(ctx.isrc):
+            raise NoAgreement(
+                f"{where}: the track is not in the catalog",
+                hint="add it to the catalog; the line waits in suspense",
+            )
+        track = self.catalog.track(ctx.isrc)
+        lines = [f"track {track.isrc} {track.title!r} by {track.display_artist}"
+                 + (f", release {track.release_upc}" if track.release_upc else "")]
+        current: dict[str, Agreement] = {}
+        for a in self._candidates(ctx.isrc):
+            if not a.in_force(ctx.period):
+                lines.append(
+                    f"{a.ref} covers the track but is not in force in {ctx.period} "
+                    f"({a.effective_from} to {a.effective_to or 'open'})"
+                )
+                continue
+            if a.id not in current or a.version > current[a.id].version:
+                if a.id in current:
+                    lines.append(f"{current[a.id].ref} is superseded by {a.ref}")
+                current[a.id] = a
+            else:
+                lines.append(f"{a.ref} is superseded by {current[a.id].ref}")
+        if not current:
+            raise NoAgreement(
+                f"{where}: no agreement in force covers the track",
+                hint="load an agreement for it; the line waits in suspense",
+            )
+        checks: list[RuleCheck] = []
+        matches: list[tuple[int, Agreement, Any]] = []
+        for a in sorted(current.values(), key=lambda x: x.id):
+            lines.append(f"{a.ref} ({a.title}) is in force and covers {a.scope.describe()}")
+            for rule in a.rules:
+                ref = f"{a.ref}#{rule.id}"
+                why_not = rule.when.why_not(ctx.source, ctx.territory, ctx.usage, ctx.period)
+                if why_not is None:
+                    checks.append(RuleCheck(ref, rule.priority, True, rule.when.describe()))
+                    matches.append((rule.priority, a, rule))
+                else:
+                    checks.append(RuleCheck(ref, rule.priority, False, why_not))
+        if not matches:
+            raise NoAgreement(
+                f"{where}: no rule of {', '.join(a.ref for a in current.values())} matches",
+                hint="add a rule without conditions, or one for this line",
+            )
+        top = max(p for p, _, _ in matches)
+        tied = [(a, r) for p, a, r in matches if p == top]
+        if len(tied) > 1:
+            refs = " and ".join(f"{a.ref}#{r.id}" for a, r in tied)
+            raise AmbiguousRules(
+                f"{where}: {refs} both match with priority {top}",
+                hint="give the narrower rule a higher priority",
+            )
+        agreement, rule = tied[0]
+        matched = f"{agreement.ref}#{rule.id}"
+        for c in checks:
+            if c.matched and c.rule_ref != matched:
+                lines.append(f"rule {c.rule_ref} (priority {c.priority}) also matches but is overridden")
+            elif not c.matched:
+                lines.append(f"rule {c.rule_ref} (priority {c.priority}) does not match: {c.reason}")
+        lines.append(f"rule {matched} (priority {rule.priority}) applies: {rule.when.describe()}")
+
+        fees: list[PlannedFee] = []
+        for fee in agreement.fees:
+            why_not = fee.when.why_not(ctx.source, ctx.territory, ctx.usage, ctx.period)
+            if why_not is not None:
+                lines.append(f"fee {fee.id} does not apply: {why_not}")
+                continue
+            fees.append(self._plan_fee(fee, agreement, ctx, where))
+            lines.append(f"fee {fee.id}: {fee.describe()}")
+
+        shares: list[PlannedShare] = []
+        remaining = 1 - rule.explicit_total
+        for entry in rule.shares:
+            share = entry.share if entry.share is not None else remaining
+            shares.extend(self._plan_entry(entry, share, ctx, matched, where))
+        shares = [s for s in shares if s.share != 0]
+        for s in shares:
+            lines.append(f"{s.party_id} ({s.role}): {format_share(s.share)} of the split, {s.basis}")
+
+        steps, final = _steps(fees, shares)
+        return SharePlan(
+            matched=matched,
+            agreement=agreement,
+            fees=tuple(fees),
+            shares=tuple(shares),
+            checks=tuple(checks),
+            explanation=tuple(lines),
+            _steps=steps,
+            _final=final,
+        )
+
+    def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext, where: str) -> PlannedFee:
+        ref = f"{agreement.ref}#fee:{fee.id}"
+        if fee.per_unit is not None:
+            if fee.currency != ctx.currency:
+                raise FeeCurrencyMismatch(
+                    f"{where}: fee {ref} is {fee.currency} per unit but the line is in {ctx.currency}",
+                    hint="convert the line to the ledger currency when importing",
+                )
+            return PlannedFee(
+                fee.party_id, fee.role, ref, None, to_units(fee.per_unit), fee.cap, fee.describe()
+            )
+        return PlannedFee(fee.party_id, fee.role, ref, fee.percent, None, None, fee.describe())
+
+    def _plan_entry(
+        self, entry: ShareEntry, share: Fraction, ctx: LineContext, ref: str, where: str
+    ) -> list[PlannedShare]:
+        if entry.party_id is not None:
+            role = entry.role or self._role_of(ctx.isrc, entry.party_id)
+            basis = "named in the split sheet" + (" (remaining)" if entry.is_remaining else "")
+            return [PlannedShare(entry.party_id, role, share, ref, "share", None, basis)]
+        role = entry.role or "other"
+        members = self.catalog.contributions_for(ctx.isrc, role)
+        if not members:
+            raise NoContributor(
+                f"{where}: rule {ref} gives {format_share(share)} to the {role}s, "
+                f"but no {role} contributes to the track",
+                hint="add the contribution to the catalog",
+            )
+        weights, basis, attributed = self._pool_weights(entry, members, ctx)
+        out = []
+        for m in members:
+            w = weights[m.party_id]
+            out.append(
+                PlannedShare(
+                    m.party_id,
+                    role,
+                    share * w,
+                    ref,
+                    "pool",
+                    w if attributed else None,
+                    f"{format_share(w)} of the {role} pool ({format_share(share)}) {basis}",
+                )
+            )
+        return out
+
+    def _pool_weights(
+        self, entry: ShareEntry, members: Sequence[Contribution], ctx: LineContext
+    ) -> tuple[dict[str, Fraction], str, bool]:
+        if entry.divide_by == "attribution":
+            report = self.attribution.get(ctx.period)
+            found = report.weights_for(ctx.isrc, entry.model) if report is not None else None
+            if found is not None:
+                restricted = {m.party_id: found.get(m.party_id, Fraction(0)) for m in members}
+                total = sum(restricted.values(), Fraction(0))
+                if total:
+                    model = f", model {entry.model}" if entry.model else ""
+                    return (
+                        {k: v / total for k, v in restricted.items()},
+                        f"by the attribution report for {ctx.period}{model}",
+                        True,
+                    )
+            fallback = f"no attribution report for {ctx.period}: "
+        else:
+            fallback = ""
+        if entry.divide_by != "equal" and all(m.weight is not None for m in members):
+            total = sum((m.weight or Fraction(0) for m in members), Fraction(0))
+            return (
+                {m.party_id: (m.weight or Fraction(0)) / total for m in members},
+                fallback + "by declared contribution weight",
+                False,
+            )
+        n = len(members)
+        return {m.party_id: Fraction(1, n) for m in members}, fallback + "in equal parts", False
+
+    def _role_of(self, isrc: str, party_id: str) -> str:
+        roles = self.catalog.roles_of(isrc, party_id)
+        if roles:
+            return roles[0]
+        return "label" if party_id == self.catalog.operator_id else "other"
+
+
+def resolve(
+    ctx: LineContext,
+    agreements: Sequence[Agreement],
+    catalog: Catalog,
+    attribution: Attribution = None,
+) -> Resolution:
+    """Resolve one line (no cache); use :class:`Resolver` for many lines."""
+    return Resolver(agreements, catalog, attribution).resolve(ctx)
+
+
+# ---------------------------------------------------------------------------
+# Explanation for `royalty agreements explain`
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The resolved tree of one context: what matched and why, the shares, an example split."""
+
+    context: LineContext
+    matched: str
+    checks: tuple[RuleCheck, ...]
+    fees: tuple[PlannedFee, ...]
+    shares: tuple[PlannedShare, ...]
+    example_amount: Decimal
+    example_quantity: int
+    example_parts: tuple[Part, ...]
+    reasons: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready: amounts and shares as strings (shares also as exact fractions)."""
+        ctx = self.context
+        return {
+            "context": {
+                "isrc": ctx.isrc,
+                "source": ctx.source,
+                "territory": ctx.territory,
+                "usage": ctx.usage,
+                "period": ctx.period,
+                "currency": ctx.currency,
+            },
+            "matched": self.matched,
+            "rules": [
+                {"rule": c.rule_ref, "priority": c.priority, "matched": c.matched, "reason": c.reason}
+                for c in self.checks
+            ],
+            "fees": [{"rule": f.rule_ref, "party": f.party_id, "terms": f.text} for f in self.fees],
+            "shares": [
+                {
+                    "party": s.party_id,
+                    "role": s.role,
+                    "share": format_share(s.share),
+                    "share_exact": f"{s.share.numerator}/{s.share.denominator}",
+                    "rule": s.rule_ref,
+                    "kind": s.kind,
+                    "attribution_weight": (
+                        None if s.attribution_weight is None else format_share(s.attribution_weight)
+                    ),
+                    "basis": s.basis,
+                }
+                for s in self.shares
+            ],
+            "example": {
+                "amount": to_text(self.example_amount),
+                "quantity": self.example_quantity,
+                "parts": [
+                    {
+                        "party": p.party_id,
+                        "role": p.role,
+                        "kind": p.kind,
+                        "rule": p.rule_ref,
+                        "amount": to_text(p.amount),
+                    }
+                    for p in self.example_parts
+                ],
+            },
+            "reasons": list(self.reasons),
+        }
+
+    def render_text(self) -> str:
+        ctx = self.context
+        out = [
+            f"{ctx.isrc}  source {ctx.source}  territory {ctx.territory}  usage {ctx.usage}"
+            f"  period {ctx.period}",
+            f"rule applied: {self.matched}",
+            "",
+            "why:",
+            *(f"  {r}" for r in self.reasons),
+            "",
+            f"split of an example {to_text(self.example_amount)} {ctx.currency}"
+            + (f" over {self.example_quantity:,} units" if self.example_quantity else "")
+            + ":",
+        ]
+        width = max((len(p.party_id) + len(p.role) + 3 for p in self.example_parts), default=10)
+        for p in self.example_parts:
+            who = f"{p.party_id} ({p.role})"
+            weight = (
+                f"  attribution {format_share(p.attribution_weight)}"
+                if p.attribution_weight is not None
+                else ""
+            )
+            out.append(
+                f"  {who:<{width}}  {p.kind:<5}  {format_share(p.share):>12}  "
+                f"{_money2(p.amount):>12}  {p.rule_ref}{weight}"
+            )
+        total = sum((p.amount for p in self.example_parts), Decimal(0))
+        out.append(f"  {'total':<{width}}  {'':<5}  {'':>12}  {_money2(total):>12}")
+        return "\n".join(out)
+
+
+def _money2(amount: Decimal) -> str:
+    """Display text with thousands separators; full precision kept when not whole cents."""
+    text = to_text(amount)
+    whole, _, frac = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"
+
+
+def explain(
+    ctx: LineContext,
+    agreements: Sequence[Agreement],
+    catalog: Catalog,
+    attribution: Attribution = None,
+    *,
+    example: Decimal | str = EXAMPLE_AMOUNT,
+    example_quantity: int | None = None,
+) -> Explanation:
+    """Explain how a context resolves, with the split of an example amount (1,000.00).
+
+    Raises the same :class:`ResolutionError` as :func:`resolve` when nothing applies.
+    """
+    amount = parse_amount(example) if isinstance(example, str) else example
+    quantity = ctx.quantity if example_quantity is None else example_quantity
+    plan = Resolver(agreements, catalog, attribution).plan(ctx)
+    return Explanation(
+        context=ctx,
+        matched=plan.matched,
+        checks=plan.checks,
+        fees=plan.fees,
+        shares=plan.shares,
+        example_amount=amount,
+        example_quantity=quantity,
+        example_parts=plan.allocate(amount, quantity),
+        reasons=plan.explanation,
+    )
