@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from pypdf import PdfReader
@@ -70,9 +71,12 @@ def expect_column(st: Statement, rows: list[tuple[list[str], Decimal]], total_ce
     return phrases
 
 
-def grouped(lines: Iterable[StatementLine], key: Callable[[StatementLine], object]
-            ) -> dict[object, tuple[int, Decimal]]:
-    out: dict[object, tuple[int, Decimal]] = defaultdict(lambda: (0, D(0)))
+K = TypeVar("K")
+
+
+def grouped(lines: Iterable[StatementLine], key: Callable[[StatementLine], K]
+            ) -> dict[K, tuple[int, Decimal]]:
+    out: dict[K, tuple[int, Decimal]] = defaultdict(lambda: (0, D(0)))
     for ln in lines:
         q, a = out[key(ln)]
         out[key(ln)] = (q + ln.quantity, a + ln.amount)
@@ -116,9 +120,12 @@ def expected_phrases(st: Statement) -> list[str]:
         rows.append(([*cells, format_quantity(q, loc)], a))
     phrases += expect_column(st, rows, [format_quantity(all_units, loc)], all_amount)
 
-    for key, label in ((lambda ln: ln.source, str),
-                       (lambda ln: ln.territory, lambda t: f"{territory_name(t, loc)} ({t})"),
-                       (lambda ln: ln.usage, humanise)):
+    labels: list[tuple[Callable[[StatementLine], str], Callable[[str], str]]] = [
+        (lambda ln: ln.source, str),
+        (lambda ln: ln.territory, lambda t: f"{territory_name(t, loc)} ({t})"),
+        (lambda ln: ln.usage, humanise),
+    ]
+    for key, label in labels:
         groups = grouped(lines, key)
         rows = [([label(k), format_quantity(q, loc)], a) for k, (q, a) in groups.items()]
         phrases += expect_column(st, rows, [format_quantity(all_units, loc)], all_amount)
