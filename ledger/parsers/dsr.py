@@ -1,0 +1,582 @@
+"""DDEX DSR flat files (Basic Audio profile): summaries allocated exactly over usage lines.
+
+A DSR is tab-separated, one record per line; a line starting with ``#`` is the
+heading of the record type named after the ``#`` and, when present, decides
+which column holds which field (otherwise the layout of the profile below is
+assumed). Records, in order:
+
+- ``HEAD``: sender, service, usage start and end dates (one calendar month).
+- ``SY01.xx`` summaries, before the first block: per commercial model and
+  territory, ``TotalUsages`` and ``NetRevenue`` in ``CurrencyOfReporting``.
+- blocks: ``RE01.xx`` (release, opens block ``BlockId``), ``AS02.xx``
+  (resource: ``ResourceReference`` and ``ISRC``), ``SU02.xx`` usage lines
+  (``SummaryRecordId``, ``TransactedResource``, ``NumberOfStreams``, ``UseType``).
+- ``FOOT``: ``NumberOfLinesInFile`` (every physical line, headings and FOOT
+  included), ``NumberOfSummaryRecords``, ``NumberOfBlocksInFile``.
+
+Revenue is on the summary only. Each summary's ``NetRevenue`` is allocated over
+its ``SU02`` lines pro rata to ``NumberOfStreams`` with the ledger's one rule
+(:func:`ledger.allocation.allocate_units`, keys = line numbers: largest
+remainder, ties to the smaller line number, refunds mirrored), so the lines sum
+to ``NetRevenue`` exactly. ``TotalUsages`` must equal the streams of its lines.
+
+``SU03.xx`` lines (user-generated content) carry their own revenue: columns
+``NetRevenue`` and, optionally, ``CurrencyOfReporting`` and ``Territory``
+(otherwise those of the summary they name). They are not part of their
+summary's allocation or ``TotalUsages``; the file's declared totals are the
+summaries' ``NetRevenue`` plus the ``SU03`` revenue.
+
+Memory: the validation pass keeps per-summary integers and one 8-byte
+remainder per usage line (``array('q')``), from which each summary's
+tie threshold is found; the second pass recomputes every share in integers.
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import Final, TypeVar
+
+from ledger.errors import ProblemCollector
+from ledger.money import MONEY_CONTEXT, SCALE
+from ledger.parsers.base import (
+    FieldError,
+    FileInfo,
+    IsrcCache,
+    ParsedFile,
+    RevenueLine,
+    fast_line,
+    freeze_totals,
+    map_usage,
+    parse_currency,
+    parse_money,
+    parse_quantity,
+    parse_territory,
+    usage_key,
+)
+from ledger.parsers.textio import TextSource
+
+
+def _cols(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
+    "HEAD": _cols(
+        "MessageVersion Profile ProfileVersion MessageId MessageCreatedDateTime FileNumber"
+        " NumberOfFiles UsageStartDate UsageEndDate SenderPartyId SenderName ServiceDescription"
+        " RecipientPartyId RecipientName RepresentedRepertoire"
+    ),
+    "SY01": _cols(
+        "SummaryRecordId DistributionChannel DistributionChannelDPID CommercialModel UseType"
+        " Territory ServiceDescription TotalUsages Subscribers CurrencyOfReporting NetRevenue"
+        " IndirectValue CurrencyOfTransaction ExchangeRate"
+    ),
+    "RE01": _cols(
+        "BlockId ReleaseReference DspReleaseId ProprietaryReleaseId CatalogNumber ICPN"
+        " DisplayArtistName DisplayArtistPartyId Title SubTitle ReleaseType LabelName PLine"
+        " DataProviderName ReleaseDate"
+    ),
+    "AS02": _cols(
+        "BlockId ResourceReference DspResourceId ISRC Title SubTitle DisplayArtistName"
+        " DisplayArtistPartyID Duration ResourceType ISWC ComposerAuthorName"
+        " ComposerAuthorPartyId ArrangerName ArrangePartyID MusicPublisherName"
+        " MusicPublisherPartyId WorkContributorName WorkContributorPartyId ProprietaryWorkId"
+        " IsMasterRecording"
+    ),
+    "SU02": _cols(
+        "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource"
+        " IsRoyaltyBearing NumberOfStreams PriceConsumerPaidExcSalesTax PromotionalActivity"
+        " UseType"
+    ),
+    "SU03": _cols(
+        "BlockId SummaryRecordId SalesTransactionId TransactedRelease TransactedResource"
+        " IsRoyaltyBearing NumberOfStreams NetRevenue CurrencyOfReporting Territory UseType"
+    ),
+    "FOOT": _cols(
+        "NumberOfLinesInFile NumberOfLinesInReport NumberOfSummaryRecords NumberOfBlocksInFile"
+        " NumberOfBlocksInReport"
+    ),
+}
+"""Columns after the record type, per record kind, when the file has no heading line."""
+
+REQUIRED: Final[dict[str, tuple[str, ...]]] = {
+    "HEAD": ("MessageId", "UsageStartDate", "UsageEndDate", "SenderName"),
+    "SY01": ("SummaryRecordId", "CommercialModel", "Territory", "TotalUsages",
+             "CurrencyOfReporting", "NetRevenue"),
+    "RE01": ("BlockId",),
+    "AS02": ("BlockId", "ResourceReference", "ISRC", "Title"),
+    "SU02": ("BlockId", "SummaryRecordId", "TransactedResource", "NumberOfStreams", "UseType"),
+    "SU03": ("BlockId", "SummaryRecordId", "TransactedResource", "NumberOfStreams", "NetRevenue",
+             "UseType"),
+    "FOOT": ("NumberOfLinesInFile", "NumberOfSummaryRecords", "NumberOfBlocksInFile"),
+}
+
+T = TypeVar("T")
+
+_COMMERCIAL_USAGE: Final = {"usergeneratedcontent": "ugc", "radio": "radio"}
+
+
+class _Layout:
+    """Where each named field of a record kind sits, and how many fields a record has."""
+
+    __slots__ = ("index", "width")
+
+    def __init__(self, names: list[str] | tuple[str, ...]) -> None:
+        self.index = {n: i + 1 for i, n in enumerate(names) if n}
+        self.width = len(names) + 1
+
+    def get(self, fields: list[str], name: str) -> str:
+        i = self.index.get(name)
+        return fields[i].strip() if i is not None and i < len(fields) else ""
+
+
+class _Summary:
+    __slots__ = ("amount", "commercial", "currency", "detail", "line", "sign", "streams",
+                 "territory", "threshold", "ties", "total", "units", "usage")
+
+    def __init__(self, line: int, sid: str, commercial: str, territory: str, currency: str,
+                 amount: Decimal, total: int, usage: str) -> None:
+        self.line = line
+        self.commercial = commercial
+        self.territory = territory
+        self.currency = currency
+        self.amount = amount
+        units = int(amount.scaleb(SCALE, context=MONEY_CONTEXT))
+        self.sign = -1 if units < 0 else 1
+        self.units = abs(units)
+        self.total = total
+        self.usage = usage
+        self.detail = f"{sid} {commercial}".strip()
+        self.streams = array("q")  # NumberOfStreams of each usage line, in file order
+        self.threshold = 0  # lines with remainder above it get one more unit
+        self.ties = 0  # how many lines with remainder == threshold (first ones) also do
+
+
+class DsrFile(ParsedFile):
+    """A DDEX DSR flat file (plain or gzipped), validated then streamed."""
+
+    format = "dsr"
+
+    def __init__(self, path: str, *, source: str | None = None, period: str | None = None,
+                 limit: int = 100) -> None:
+        super().__init__(path, source=source, period=period, limit=limit)
+        self._summaries: dict[str, _Summary] = {}
+        self._isrcs = IsrcCache()
+        self._source = ""
+        self._period = ""
+
+    # ------------------------------------------------------------------ pass 1
+    def _validate(self) -> FileInfo:
+        name = self.name
+        problems = ProblemCollector(self.limit)
+        add = problems.add
+        layouts = {k: _Layout(v) for k, v in LAYOUTS.items()}
+        summaries: dict[str, _Summary] = {}
+        self._summaries = summaries
+        isrcs = self._isrcs
+        head_seen = foot_line = 0
+        head_fields: list[str] = []
+        foot_fields: list[str] = []
+        blocks_seen: set[str] = set()
+        block = ""
+        block_res: dict[str, str] = {}
+        in_blocks = False
+        usage_lines = 0
+        own_totals: dict[str, Decimal] = {}
+        line_no = 0
+        su = layouts["SU02"]
+        su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
+        appenders: dict[str, Callable[[int], None]] = {}
+
+        with TextSource(self.path) as src, src.guard():
+            for line in src.stream:
+                line_no += 1
+                fields = line.rstrip("\r\n").split("\t")
+                rec = fields[0]
+                kind = rec[:4]
+                if kind == "SU02":
+                    # Hot path: a million of these. Integers only.
+                    if foot_line:
+                        add(name, line_no, None, "record after FOOT; FOOT must be the last line")
+                    if len(fields) != su_w:
+                        add(name, line_no, None,
+                            f"{rec} has {len(fields)} fields, expected {su_w}")
+                        continue
+                    if fields[su_b] != block or not block:
+                        add(name, line_no, "BlockId",
+                            f"{fields[su_b]!r} is not the current block {block!r}; a usage line"
+                            " belongs after the RE01/AS02 records of its block")
+                    append = appenders.get(fields[su_s])
+                    if append is None:
+                        add(name, line_no, "SummaryRecordId",
+                            f"{fields[su_s]!r} is not a summary (SY01) of this file")
+                    res = fields[su_r]
+                    if res not in block_res and not (res == "" and len(block_res) == 1):
+                        add(name, line_no, "TransactedResource",
+                            f"{res!r} is not a resource (AS02) of block {block!r}")
+                    try:
+                        n = int(fields[su_n])
+                        if n < 0:
+                            raise ValueError
+                    except ValueError:
+                        add(name, line_no, "NumberOfStreams",
+                            f"{fields[su_n]!r} is not a whole number of streams (0 or more)")
+                        continue
+                    if append is not None:
+                        usage_lines += 1
+                        append(n)
+                    continue
+                if problems.full:
+                    break
+                if len(fields) == 1 and not rec.strip():
+                    continue
+                if rec.startswith("#"):
+                    k = rec[1:5]
+                    if k in layouts:
+                        layouts[k] = lay = _Layout(fields[1:])
+                        missing = [c for c in REQUIRED[k] if c not in lay.index]
+                        if missing:
+                            add(name, line_no, None,
+                                f"heading {rec} has no {', '.join(missing)} column")
+                            layouts[k] = _Layout(LAYOUTS[k])
+                        if k == "SU02":
+                            su = layouts[k]
+                            su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
+                    continue
+                lay_opt = layouts.get(kind)
+                if lay_opt is None:
+                    add(name, line_no, None,
+                        f"record type {rec!r} is not part of the DSR Basic Audio profile")
+                    continue
+                lay = lay_opt
+                if len(fields) != lay.width:
+                    add(name, line_no, None,
+                        f"{rec} has {len(fields)} fields, expected {lay.width}")
+                    continue
+                if foot_line:
+                    add(name, line_no, None, "record after FOOT; FOOT must be the last line")
+                if kind != "HEAD" and head_seen == 0:
+                    add(name, line_no, None, "the file must start with a HEAD record")
+                    head_seen = -1
+                if kind == "HEAD":
+                    if head_seen > 0:
+                        add(name, line_no, None, "a second HEAD record; a file has one")
+                        continue
+                    head_seen = line_no
+                    head_fields = fields
+                    self._check_head(fields, lay, line_no, problems)
+                elif kind == "SY01":
+                    if in_blocks:
+                        add(name, line_no, None,
+                            "summary record after the first block; summaries come first")
+                    summary = self._add_summary(fields, lay, line_no, problems)
+                    if summary is not None:
+                        appenders[summary[0]] = summary[1].streams.append
+                elif kind == "RE01":
+                    in_blocks = True
+                    bid = lay.get(fields, "BlockId")
+                    if not bid or bid in blocks_seen:
+                        add(name, line_no, "BlockId",
+                            f"{bid!r} is empty or opens a block twice")
+                    blocks_seen.add(bid)
+                    block = bid
+                    block_res = {}
+                elif kind == "AS02":
+                    bid = lay.get(fields, "BlockId")
+                    if not block or bid != block:
+                        add(name, line_no, "BlockId",
+                            f"{bid!r} is not the current block {block!r}; AS02 follows its RE01")
+                    ref = lay.get(fields, "ResourceReference")
+                    if not ref or ref in block_res:
+                        add(name, line_no, "ResourceReference",
+                            f"{ref!r} is empty or repeated in this block")
+                    block_res[ref] = lay.get(fields, "ISRC")
+                    isrcs(lay.get(fields, "ISRC"))
+                elif kind == "SU03":
+                    usage_lines += self._check_su03(
+                        fields, lay, line_no, problems, block, block_res, own_totals)
+                elif kind == "FOOT":
+                    if foot_line:
+                        add(name, line_no, None, "a second FOOT record; a file has one")
+                    foot_line = line_no
+                    foot_fields = fields
+            stats = src.finish()
+
+        physical = line_no
+        if head_seen == 0:
+            add(name, None, None, "no HEAD record; is this a DSR file?")
+        if not foot_line:
+            add(name, None, None, "no FOOT record: the file is incomplete (cut off?)")
+        elif not problems.full:
+            self._check_foot(foot_fields, layouts["FOOT"], foot_line, physical,
+                             len(summaries), len(blocks_seen), problems)
+        if not problems.full:
+            self._settle_summaries(problems)
+        problems.raise_if_any()
+
+        head_lay = layouts["HEAD"]
+        reference = head_lay.get(head_fields, "MessageId") or None
+        declared: dict[str, Decimal] = {}
+        for s in summaries.values():
+            declared[s.currency] = declared.get(s.currency, Decimal(0)) + s.amount
+        for cur, amount in own_totals.items():
+            declared[cur] = declared.get(cur, Decimal(0)) + amount
+        frozen = freeze_totals(declared)
+        return FileInfo(
+            format=self.format, source=self._source, period=self._period,
+            declared_totals=frozen, totals=frozen, line_count=usage_lines,
+            physical_lines=physical, periods=(self._period,), sha256=stats.sha256,
+            size=stats.size, encoding=stats.encoding, name=name, reference=reference,
+        )
+
+    def _check_head(self, fields: list[str], lay: _Layout, line_no: int,
+                    problems: ProblemCollector) -> None:
+        name = self.name
+        start_text = lay.get(fields, "UsageStartDate")
+        end_text = lay.get(fields, "UsageEndDate")
+        dates: list[date] = []
+        for fname, text in (("UsageStartDate", start_text), ("UsageEndDate", end_text)):
+            try:
+                dates.append(date.fromisoformat(text))
+            except ValueError:
+                problems.add(name, line_no, fname, f"{text!r} is not a date (YYYY-MM-DD)")
+        period = None
+        if len(dates) == 2:
+            start, end = dates
+            if end < start:
+                problems.add(name, line_no, "UsageEndDate", f"{end} is before {start}")
+            elif (start.year, start.month) == (end.year, end.month):
+                period = f"{start.year:04d}-{start.month:02d}"
+        wanted = self.period_override
+        if wanted and period and wanted != period:
+            problems.add(name, line_no, "UsageStartDate",
+                         f"the file reports {period} but period {wanted} was asked for")
+        elif not period and not wanted and len(dates) == 2:
+            problems.add(name, line_no, "UsageEndDate",
+                         "the usage period spans more than one month; give the period explicitly")
+        self._period = wanted or period or ""
+        sender = lay.get(fields, "SenderName") or lay.get(fields, "SenderPartyId")
+        self._source = self.source_override or sender
+        if not self._source:
+            problems.add(name, line_no, "SenderName", "empty; the sender names the source")
+
+    def _add_summary(self, fields: list[str], lay: _Layout, line_no: int,
+                     problems: ProblemCollector) -> tuple[str, _Summary] | None:
+        name = self.name
+        sid = lay.get(fields, "SummaryRecordId")
+        bad: list[str] = []
+
+        def field(fname: str, parse: Callable[[str], T], default: T) -> T:
+            try:
+                return parse(lay.get(fields, fname))
+            except FieldError as exc:
+                problems.add(name, line_no, fname, exc.message)
+                bad.append(fname)
+                return default
+
+        if not sid or sid in self._summaries:
+            problems.add(name, line_no, "SummaryRecordId", f"{sid!r} is empty or repeated")
+            bad.append("SummaryRecordId")
+        territory = field("Territory", parse_territory, "")
+        cur = field("CurrencyOfReporting", parse_currency, "")
+        amount = field("NetRevenue", parse_money, Decimal(0))
+        total = field("TotalUsages", parse_quantity, 0)
+        if total < 0:
+            problems.add(name, line_no, "TotalUsages", f"{total} is negative")
+            bad.append("TotalUsages")
+        if bad:
+            return None
+        commercial = lay.get(fields, "CommercialModel")
+        usage = map_usage(lay.get(fields, "UseType")) or _COMMERCIAL_USAGE.get(
+            usage_key(commercial).removesuffix("model"), "stream")
+        summary = _Summary(line_no, sid, commercial, territory, cur, amount, total, usage)
+        self._summaries[sid] = summary
+        return sid, summary
+
+    def _check_su03(self, fields: list[str], lay: _Layout, line_no: int,
+                    problems: ProblemCollector, block: str, block_res: dict[str, str],
+                    own_totals: dict[str, Decimal]) -> int:
+        name = self.name
+        add = problems.add
+        bid = lay.get(fields, "BlockId")
+        if not block or bid != block:
+            add(name, line_no, "BlockId", f"{bid!r} is not the current block {block!r}")
+        res = lay.get(fields, "TransactedResource")
+        if res not in block_res and not (res == "" and len(block_res) == 1):
+            add(name, line_no, "TransactedResource",
+                f"{res!r} is not a resource (AS02) of block {block!r}")
+        sid = lay.get(fields, "SummaryRecordId")
+        s = self._summaries.get(sid)
+        cur_text = lay.get(fields, "CurrencyOfReporting")
+        terr_text = lay.get(fields, "Territory")
+        if s is None and not (cur_text and terr_text):
+            add(name, line_no, "SummaryRecordId",
+                f"{sid!r} is not a summary of this file (and the line has no own currency and"
+                " territory)")
+            return 0
+        try:
+            n = parse_quantity(lay.get(fields, "NumberOfStreams"))
+            if n < 0:
+                raise FieldError(f"{n} is negative")
+        except FieldError as exc:
+            add(name, line_no, "NumberOfStreams", exc.message)
+        ok = True
+        try:
+            amount = parse_money(lay.get(fields, "NetRevenue"))
+        except FieldError as exc:
+            add(name, line_no, "NetRevenue", exc.message)
+            ok = False
+        try:
+            cur = parse_currency(cur_text) if cur_text else (s.currency if s else "")
+        except FieldError as exc:
+            add(name, line_no, "CurrencyOfReporting", exc.message)
+            ok = False
+        try:
+            if terr_text:
+                parse_territory(terr_text)
+        except FieldError as exc:
+            add(name, line_no, "Territory", exc.message)
+        if ok:
+            own_totals[cur] = own_totals.get(cur, Decimal(0)) + amount
+        return 1
+
+    def _check_foot(self, fields: list[str], lay: _Layout, line_no: int, physical: int,
+                    n_summaries: int, n_blocks: int, problems: ProblemCollector) -> None:
+        for fname, actual in (("NumberOfLinesInFile", physical),
+                              ("NumberOfSummaryRecords", n_summaries),
+                              ("NumberOfBlocksInFile", n_blocks)):
+            text = lay.get(fields, fname)
+            try:
+                declared = parse_quantity(text)
+            except FieldError as exc:
+                problems.add(self.name, line_no, fname, exc.message)
+                continue
+            if declared != actual:
+                problems.add(self.name, line_no, fname,
+                             f"FOOT says {declared} but the file has {actual}; the file is"
+                             " incomplete or was edited")
+
+    def _settle_summaries(self, problems: ProblemCollector) -> None:
+        """Check TotalUsages and find each summary's largest-remainder threshold."""
+        for sid, s in self._summaries.items():
+            streams = sum(s.streams)
+            if streams != s.total:
+                problems.add(self.name, s.line, "TotalUsages",
+                             f"summary {sid} says {s.total} but its usage lines have {streams}"
+                             " streams")
+                continue
+            if s.total == 0:
+                if s.units:
+                    problems.add(self.name, s.line, "NetRevenue",
+                                 f"summary {sid} has revenue but no streams to allocate it to")
+                continue
+            units, total = s.units, s.total
+            ordered = sorted([units * n % total for n in s.streams])
+            # Each line gets floor(units * n / total); the remainders sum to
+            # leftover * total, and the `leftover` largest of them get one more unit.
+            leftover = sum(ordered) // total
+            s.threshold = total  # no remainder reaches it: nobody gets an extra unit
+            s.ties = 0
+            if leftover:
+                count = len(ordered)
+                t = ordered[count - leftover]
+                above = count - bisect.bisect_right(ordered, t)
+                s.threshold = t
+                s.ties = leftover - above
+            s.streams = array("q")  # recomputed line by line in the second pass
+
+    # ------------------------------------------------------------------ pass 2
+    def _lines(self) -> Iterator[RevenueLine | str]:
+        layouts = {k: _Layout(v) for k, v in LAYOUTS.items()}
+        ties = {sid: s.ties for sid, s in self._summaries.items()}
+        summaries = {
+            sid: (s.units, s.total, s.threshold, s.sign, s.territory, s.currency, s.detail, s.usage)
+            for sid, s in self._summaries.items()
+        }
+        isrcs = self._isrcs
+        period = self._period
+        source = self._source
+        block_res: dict[str, tuple[str, bool, str | None]] = {}
+        su = layouts["SU02"]
+        _, _, su_s, su_r, su_n, su_u = _su_indices(su)
+        scaleb = Decimal.scaleb
+        ctx = MONEY_CONTEXT
+        make = fast_line
+        usages: dict[str, str] = {}
+        line_no = 0
+        with TextSource(self.path) as src, src.guard():
+            for line in src.stream:
+                line_no += 1
+                fields = line.rstrip("\r\n").split("\t")
+                rec = fields[0]
+                kind = rec[:4]
+                if kind == "SU02":
+                    sid = fields[su_s]
+                    units, total, threshold, sign, territory, cur, detail, s_usage = summaries[sid]
+                    n = int(fields[su_n])
+                    if total:
+                        q, r = divmod(units * n, total)
+                        if r > threshold:
+                            q += 1
+                        elif r == threshold and ties[sid]:
+                            ties[sid] -= 1
+                            q += 1
+                    else:
+                        q = 0
+                    res = fields[su_r]
+                    isrc, valid, title = block_res[res] if res else next(iter(block_res.values()))
+                    ut = fields[su_u]
+                    usage = usages.get(ut) if ut else s_usage
+                    if usage is None:
+                        usage = usages[ut] = map_usage(ut) or "other"
+                    yield make(line_no, isrc, valid, title, territory, usage, n,
+                               scaleb(Decimal(q * sign), -SCALE, ctx), cur, period,
+                               source, None, None, None, detail)
+                elif rec.startswith("#"):
+                    k = rec[1:5]
+                    if k in layouts:
+                        lay = _Layout(fields[1:])
+                        if all(c in lay.index for c in REQUIRED[k]):
+                            layouts[k] = lay
+                        if k == "SU02":
+                            su = layouts[k]
+                            _, _, su_s, su_r, su_n, su_u = _su_indices(su)
+                elif kind == "RE01":
+                    block_res = {}
+                elif kind == "AS02":
+                    lay = layouts[kind]
+                    isrc, valid = isrcs(lay.get(fields, "ISRC"))
+                    block_res[lay.get(fields, "ResourceReference")] = (
+                        isrc, valid, lay.get(fields, "Title") or None)
+                elif kind == "SU03":
+                    yield self._su03_line(fields, layouts[kind], line_no, block_res)
+            yield src.finish().sha256
+
+    def _su03_line(self, fields: list[str], lay: _Layout, line_no: int,
+                   block_res: dict[str, tuple[str, bool, str | None]]) -> RevenueLine:
+        s = self._summaries.get(lay.get(fields, "SummaryRecordId"))
+        res = lay.get(fields, "TransactedResource")
+        isrc, valid, title = block_res[res] if res else next(iter(block_res.values()))
+        cur_text = lay.get(fields, "CurrencyOfReporting")
+        terr_text = lay.get(fields, "Territory")
+        ut = lay.get(fields, "UseType")
+        return RevenueLine(
+            line_no=line_no, isrc=isrc, isrc_valid=valid, title=title,
+            territory=parse_territory(terr_text) if terr_text else (s.territory if s else "WW"),
+            usage=map_usage(ut) or "ugc" if ut else "ugc",
+            quantity=parse_quantity(lay.get(fields, "NumberOfStreams")),
+            amount=parse_money(lay.get(fields, "NetRevenue")),
+            currency=parse_currency(cur_text) if cur_text else (s.currency if s else ""),
+            period=self._period, source=self._source,
+            detail=f"{s.detail} UGC" if s else "UGC",
+        )
+
+
+def _su_indices(lay: _Layout) -> tuple[int, int, int, int, int, int]:
+    i = lay.index
+    return (lay.width, i["BlockId"], i["SummaryRecordId"], i["TransactedResource"],
+            i["NumberOfStreams"], i["UseType"])
