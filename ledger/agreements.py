@@ -718,10 +718,10 @@ def current_versions(agreements: Iterable[Agreement]) -> list[Agreement]:
     return sorted(best.values(), key=lambda a: a.id)
 
 
-def _scopes_overlap(a: Agreement, b: Agreement, catalog: Catalog) -> bool:
+def _scopes_overlap(a: Agreement, b: Agreement, covered: dict[int, frozenset[str]]) -> bool:
     if a.scope.kind == "catalog" or b.scope.kind == "catalog":
         return True
-    return any(a.scope.covers(t) and b.scope.covers(t) for t in catalog.tracks)
+    return not covered[id(a)].isdisjoint(covered[id(b)])
 
 
 def _overlap_problems(
@@ -731,13 +731,16 @@ def _overlap_problems(
     out: list[Problem] = []
     new_ids = {(a.id, a.version) for a in agreements}
     pool = list(agreements) + [a for a in existing if (a.id, a.version) not in new_ids]
+    covered = {
+        id(a): frozenset(t.isrc for t in catalog.tracks if a.scope.covers(t)) for a in pool
+    }
     for i, a in enumerate(pool):
         for b in pool[i:]:
             if a.id == b.id and a.version != b.version:
                 continue  # a newer version supersedes an older one
             if a is not b and not (
                 _ranges_overlap(a.effective_from, a.effective_to, b.effective_from, b.effective_to)
-                and _scopes_overlap(a, b, catalog)
+                and _scopes_overlap(a, b, covered)
             ):
                 continue
             if (a.id, a.version) not in new_ids and (b.id, b.version) not in new_ids:

@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from math import lcm
-from typing import Any, Final
+from typing import Final
 
-from ledger.agreements import Agreement, Fee, ShareEntry
+from ledger.agreements import Agreement, Fee, Rule, ShareEntry
 from ledger.allocation import allocate_units
 from ledger.attribution import AttributionReport
 from ledger.catalog import Catalog, Contribution
@@ -157,7 +157,6 @@ class SharePlan:
     agreement: Agreement
     fees: tuple[PlannedFee, ...]
     shares: tuple[PlannedShare, ...]
-    checks: tuple[RuleCheck, ...]
     explanation: tuple[str, ...]
     # Allocation steps, precomputed from the fees' order (see :meth:`allocate`).
     _steps: tuple[_Step, ...] = field(repr=False, compare=False)
@@ -275,6 +274,19 @@ class Resolution:
 Attribution = Mapping[str, AttributionReport] | AttributionReport | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    agreement: Agreement
+    rule: Rule
+    fees: tuple[Fee, ...]
+    checks: tuple[RuleCheck, ...]
+    reasons: tuple[str, ...]
+    plan_id: int = 0  # the same agreement version, rule and fees have the same id
+
+
+_Cached = tuple[type["ResolutionError"], str, "str | None"]
+
+
 class Resolver:
     """Resolves lines against fixed agreements, caching the share plan per distinct context.
 
@@ -292,7 +304,11 @@ class Resolver:
         if isinstance(attribution, AttributionReport):
             attribution = {attribution.period: attribution}
         self.attribution: Mapping[str, AttributionReport] = attribution or {}
-        self._plans: dict[tuple[str, ...], SharePlan | tuple[type[ResolutionError], str, str | None]] = {}
+        self._tracks: dict[str, tuple[int, int] | _Cached] = {}
+        self._ids: dict[tuple[object, ...], int] = {}
+        self._rows: dict[str, frozenset[str]] = {}
+        self._selections: dict[tuple[object, ...], _Selection | _Cached] = {}
+        self._plans: dict[tuple[object, ...], SharePlan | _Cached] = {}
         self._by_track: dict[str, tuple[Agreement, ...]] = {}
 
     def resolve(self, ctx: LineContext) -> Resolution:
@@ -301,24 +317,89 @@ class Resolver:
         return Resolution(plan.allocate(ctx.amount, ctx.quantity), plan.matched, plan.explanation)
 
     def plan(self, ctx: LineContext) -> SharePlan:
-        key = ctx.key()
-        found = self._plans.get(key)
-        if found is None:
+        """The share plan for a line's context (cached); raises :class:`ResolutionError`.
+
+        Three small caches instead of one per raw context: the track's candidate
+        agreements (per ISRC), the rule and fees chosen (per group of tracks with
+        the same candidates, source, territory, usage and period), and the plan
+        (per choice, ISRC, period and currency). A million distinct contexts
+        cost a few thousand choices and plans, and memory stays flat.
+        """
+        track = self._tracks.get(ctx.isrc)
+        if track is None:
+            track = self._track_for(ctx.isrc)
+        if track.__class__ is not tuple or len(track) != 2:
+            self._raise(track, ctx)  # type: ignore[arg-type]
+        group, signature = track  # type: ignore[misc]
+        period = ctx.period
+        skey = (group, ctx.source.casefold(), ctx.territory, ctx.usage, period)
+        sel = self._selections.get(skey)
+        if sel is None:
             try:
-                found = self._build(ctx)
+                sel = self._select(ctx, verbose=False)
             except ResolutionError as exc:
-                found = (type(exc), exc.message, exc.hint)
-            self._plans[key] = found
-        if isinstance(found, SharePlan):
-            return found
-        cls, message, hint = found
-        raise cls(message, hint=hint)
+                sel = (type(exc), exc.message, exc.hint)
+            self._selections[skey] = sel
+        if sel.__class__ is not _Selection:
+            self._raise(sel, ctx)  # type: ignore[arg-type]
+        rows = self._rows.get(period)
+        if rows is None:
+            rows = self._rows_for(period)
+        own = ctx.isrc if ctx.isrc in rows else ""
+        pkey = (sel.plan_id, signature, period, ctx.currency, own)  # type: ignore[union-attr]
+        plan = self._plans.get(pkey)
+        if plan is None:
+            try:
+                plan = self._build(ctx, sel)  # type: ignore[arg-type]
+            except ResolutionError as exc:
+                plan = (type(exc), exc.message, exc.hint)
+            self._plans[pkey] = plan
+        if plan.__class__ is not SharePlan:
+            self._raise(plan, ctx)  # type: ignore[arg-type]
+        return plan  # type: ignore[return-value]
+
+    @staticmethod
+    def _raise(error: _Cached, ctx: LineContext) -> None:
+        cls, message, hint = error
+        where = f"ISRC {ctx.isrc} ({ctx.source}, {ctx.territory}, {ctx.usage}, {ctx.period})"
+        raise cls(f"{where}: {message}", hint=hint)
+
+    def _track_for(self, isrc: str) -> tuple[int, int] | _Cached:
+        """(group, signature) of a track: the ids of its candidate agreements and of its
+        contributors (party, role, weight), which are all a plan depends on."""
+        found: tuple[int, int] | _Cached
+        if not self.catalog.has_track(isrc):
+            found = (
+                NoAgreement,
+                "the track is not in the catalog",
+                "add it to the catalog; the line waits in suspense",
+            )
+        else:
+            refs = tuple(a.ref for a in self._candidates(isrc))
+            group = self._ids.setdefault(("group", refs), len(self._ids))
+            contributors = tuple(
+                (c.party_id, c.role, c.weight) for c in self.catalog.contributions_for(isrc)
+            )
+            found = (group, self._ids.setdefault(("signature", contributors), len(self._ids)))
+        self._tracks[isrc] = found
+        return found
+
+    def _rows_for(self, period: str) -> frozenset[str]:
+        """Tracks with attribution rows of their own in the period's report."""
+        report = self.attribution.get(period)
+        rows = frozenset(w.isrc for w in report.weights if w.isrc) if report else frozenset()
+        self._rows[period] = rows
+        return rows
+
+    @property
+    def cached_choices(self) -> int:
+        return len(self._selections)
 
     @property
     def cached_plans(self) -> int:
         return len(self._plans)
 
-    # -- building a plan -------------------------------------------------
+    # -- choosing the rule -----------------------------------------------
 
     def _candidates(self, isrc: str) -> tuple[Agreement, ...]:
         found = self._by_track.get(isrc)
@@ -328,52 +409,60 @@ class Resolver:
             self._by_track[isrc] = found
         return found
 
-    def _build(self, ctx: LineContext) -> SharePlan:
-        where = (
-            f"ISRC {ctx.isrc} ({ctx.source}, {ctx.territory}, {ctx.usage}, {ctx.period})"
-        )
+    def _select(self, ctx: LineContext, *, verbose: bool) -> _Selection:
+        """The agreement, rule and fees that apply to a context (``verbose``: and why)."""
         if not self.catalog.has_track(ctx.isrc):
             raise NoAgreement(
-                f"{where}: the track is not in the catalog",
+                "the track is not in the catalog",
                 hint="add it to the catalog; the line waits in suspense",
             )
-        track = self.catalog.track(ctx.isrc)
-        lines = [f"track {track.isrc} {track.title!r} by {track.display_artist}"
-                 + (f", release {track.release_upc}" if track.release_upc else "")]
+        lines: list[str] = []
+        if verbose:
+            track = self.catalog.track(ctx.isrc)
+            lines.append(
+                f"track {track.isrc} {track.title!r} by {track.display_artist}"
+                + (f", release {track.release_upc}" if track.release_upc else "")
+            )
         current: dict[str, Agreement] = {}
         for a in self._candidates(ctx.isrc):
             if not a.in_force(ctx.period):
-                lines.append(
-                    f"{a.ref} covers the track but is not in force in {ctx.period} "
-                    f"({a.effective_from} to {a.effective_to or 'open'})"
-                )
+                if verbose:
+                    lines.append(
+                        f"{a.ref} covers the track but is not in force in {ctx.period} "
+                        f"({a.effective_from} to {a.effective_to or 'open'})"
+                    )
                 continue
-            if a.id not in current or a.version > current[a.id].version:
-                if a.id in current:
-                    lines.append(f"{current[a.id].ref} is superseded by {a.ref}")
+            old = current.get(a.id)
+            if old is None or a.version > old.version:
+                if old is not None and verbose:
+                    lines.append(f"{old.ref} is superseded by {a.ref}")
                 current[a.id] = a
-            else:
-                lines.append(f"{a.ref} is superseded by {current[a.id].ref}")
+            elif verbose:
+                lines.append(f"{a.ref} is superseded by {old.ref}")
         if not current:
             raise NoAgreement(
-                f"{where}: no agreement in force covers the track",
+                "no agreement in force covers the track",
                 hint="load an agreement for it; the line waits in suspense",
             )
         checks: list[RuleCheck] = []
-        matches: list[tuple[int, Agreement, Any]] = []
-        for a in sorted(current.values(), key=lambda x: x.id):
-            lines.append(f"{a.ref} ({a.title}) is in force and covers {a.scope.describe()}")
+        matches: list[tuple[int, Agreement, Rule]] = []
+        source, territory, usage, period = ctx.source, ctx.territory, ctx.usage, ctx.period
+        for a in sorted(current.values(), key=lambda x: x.id) if len(current) > 1 else current.values():
+            if verbose:
+                lines.append(f"{a.ref} ({a.title}) is in force and covers {a.scope.describe()}")
             for rule in a.rules:
-                ref = f"{a.ref}#{rule.id}"
-                why_not = rule.when.why_not(ctx.source, ctx.territory, ctx.usage, ctx.period)
-                if why_not is None:
-                    checks.append(RuleCheck(ref, rule.priority, True, rule.when.describe()))
+                if rule.when.matches(source, territory, usage, period):
                     matches.append((rule.priority, a, rule))
-                else:
-                    checks.append(RuleCheck(ref, rule.priority, False, why_not))
+                    if verbose:
+                        checks.append(
+                            RuleCheck(f"{a.ref}#{rule.id}", rule.priority, True, rule.when.describe())
+                        )
+                elif verbose:
+                    why = rule.when.why_not(source, territory, usage, period) or ""
+                    checks.append(RuleCheck(f"{a.ref}#{rule.id}", rule.priority, False, why))
         if not matches:
             raise NoAgreement(
-                f"{where}: no rule of {', '.join(a.ref for a in current.values())} matches",
+                f"no rule of {', '.join(a.ref for a in current.values())} matches",
                 hint="add a rule without conditions, or one for this line",
             )
         top = max(p for p, _, _ in matches)
@@ -381,54 +470,64 @@ class Resolver:
         if len(tied) > 1:
             refs = " and ".join(f"{a.ref}#{r.id}" for a, r in tied)
             raise AmbiguousRules(
-                f"{where}: {refs} both match with priority {top}",
+                f"{refs} both match with priority {top}",
                 hint="give the narrower rule a higher priority",
             )
         agreement, rule = tied[0]
+        fees = tuple(f for f in agreement.fees if f.when.matches(source, territory, usage, period))
+        if verbose:
+            matched = f"{agreement.ref}#{rule.id}"
+            for c in checks:
+                if c.matched and c.rule_ref != matched:
+                    lines.append(
+                        f"rule {c.rule_ref} (priority {c.priority}) also matches but is overridden"
+                    )
+                elif not c.matched:
+                    lines.append(f"rule {c.rule_ref} (priority {c.priority}) does not match: {c.reason}")
+            for fee in agreement.fees:
+                if fee not in fees:
+                    fee_why = fee.when.why_not(source, territory, usage, period)
+                    lines.append(f"fee {fee.id} does not apply: {fee_why}")
+        plan_id = self._ids.setdefault(
+            ("choice", agreement.ref, rule.id, tuple(f.id for f in fees)), len(self._ids)
+        )
+        return _Selection(agreement, rule, fees, tuple(checks), tuple(lines), plan_id)
+
+    # -- building a plan -------------------------------------------------
+
+    def _build(self, ctx: LineContext, sel: _Selection) -> SharePlan:
+        agreement, rule = sel.agreement, sel.rule
         matched = f"{agreement.ref}#{rule.id}"
-        for c in checks:
-            if c.matched and c.rule_ref != matched:
-                lines.append(f"rule {c.rule_ref} (priority {c.priority}) also matches but is overridden")
-            elif not c.matched:
-                lines.append(f"rule {c.rule_ref} (priority {c.priority}) does not match: {c.reason}")
-        lines.append(f"rule {matched} (priority {rule.priority}) applies: {rule.when.describe()}")
-
+        lines = [f"rule {matched} (priority {rule.priority}) applies: {rule.when.describe()}"]
         fees: list[PlannedFee] = []
-        for fee in agreement.fees:
-            why_not = fee.when.why_not(ctx.source, ctx.territory, ctx.usage, ctx.period)
-            if why_not is not None:
-                lines.append(f"fee {fee.id} does not apply: {why_not}")
-                continue
-            fees.append(self._plan_fee(fee, agreement, ctx, where))
+        for fee in sel.fees:
+            fees.append(self._plan_fee(fee, agreement, ctx))
             lines.append(f"fee {fee.id}: {fee.describe()}")
-
         shares: list[PlannedShare] = []
         remaining = 1 - rule.explicit_total
         for entry in rule.shares:
             share = entry.share if entry.share is not None else remaining
-            shares.extend(self._plan_entry(entry, share, ctx, matched, where))
+            shares.extend(self._plan_entry(entry, share, ctx, matched))
         shares = [s for s in shares if s.share != 0]
         for s in shares:
             lines.append(f"{s.party_id} ({s.role}): {format_share(s.share)} of the split, {s.basis}")
-
         steps, final = _steps(fees, shares)
         return SharePlan(
             matched=matched,
             agreement=agreement,
             fees=tuple(fees),
             shares=tuple(shares),
-            checks=tuple(checks),
             explanation=tuple(lines),
             _steps=steps,
             _final=final,
         )
 
-    def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext, where: str) -> PlannedFee:
+    def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext) -> PlannedFee:
         ref = f"{agreement.ref}#fee:{fee.id}"
         if fee.per_unit is not None:
             if fee.currency != ctx.currency:
                 raise FeeCurrencyMismatch(
-                    f"{where}: fee {ref} is {fee.currency} per unit but the line is in {ctx.currency}",
+                    f"fee {ref} is {fee.currency} per unit but the line is in {ctx.currency}",
                     hint="convert the line to the ledger currency when importing",
                 )
             return PlannedFee(
@@ -437,7 +536,7 @@ class Resolver:
         return PlannedFee(fee.party_id, fee.role, ref, fee.percent, None, None, fee.describe())
 
     def _plan_entry(
-        self, entry: ShareEntry, share: Fraction, ctx: LineContext, ref: str, where: str
+        self, entry: ShareEntry, share: Fraction, ctx: LineContext, ref: str
     ) -> list[PlannedShare]:
         if entry.party_id is not None:
             role = entry.role or self._role_of(ctx.isrc, entry.party_id)
@@ -447,7 +546,7 @@ class Resolver:
         members = self.catalog.contributions_for(ctx.isrc, role)
         if not members:
             raise NoContributor(
-                f"{where}: rule {ref} gives {format_share(share)} to the {role}s, "
+                f"rule {ref} gives {format_share(share)} to the {role}s, "
                 f"but no {role} contributes to the track",
                 hint="add the contribution to the catalog",
             )
@@ -636,15 +735,17 @@ def explain(
     """
     amount = parse_amount(example) if isinstance(example, str) else example
     quantity = ctx.quantity if example_quantity is None else example_quantity
-    plan = Resolver(agreements, catalog, attribution).plan(ctx)
+    resolver = Resolver(agreements, catalog, attribution)
+    selection = resolver._select(ctx, verbose=True)
+    plan = resolver.plan(ctx)
     return Explanation(
         context=ctx,
         matched=plan.matched,
-        checks=plan.checks,
+        checks=selection.checks,
         fees=plan.fees,
         shares=plan.shares,
         example_amount=amount,
         example_quantity=quantity,
         example_parts=plan.allocate(amount, quantity),
-        reasons=plan.explanation,
+        reasons=selection.reasons + plan.explanation,
     )
