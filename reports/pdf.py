@@ -46,6 +46,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -90,6 +91,7 @@ MARGIN_X = 18 * mm
 MARGIN_TOP = 20 * mm
 MARGIN_BOTTOM = 20 * mm
 FRAME_W = PAGE_W - 2 * MARGIN_X
+_CELL_PAD = 4
 _KEEP_WITH_HEADING = 110  # points: a heading never ends a page without a few rows under it
 
 
@@ -234,6 +236,18 @@ def _p(text: str, style: str = "base") -> Paragraph:
     return Paragraph(_markup(text), _styles()[style])
 
 
+def _cell(text: str, width: float, style: str = "cell") -> str | Paragraph:
+    """A table cell: the plain string when it is Latin-only and fits on one line (a
+    plain cell lays out many times faster than a Paragraph), a wrapping Paragraph
+    with the CJK fallback otherwise. The table style gives plain cells the same font."""
+    latin, _ = _fonts()
+    sty = _styles()[style]
+    if all(ord(ch) in latin for ch in text) and "\n" not in text and stringWidth(
+            text, sty.fontName, sty.fontSize) <= width - 2 * _CELL_PAD:
+        return text
+    return Paragraph(_markup(text), sty)
+
+
 def _pm(markup: str, style: str = "base") -> Paragraph:
     """A paragraph from markup the caller has already escaped."""
     return Paragraph(markup, _styles()[style])
@@ -308,8 +322,8 @@ def _table_style(n_rows: int, right_from: int, *, has_total: bool, rounding_row:
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-        ("LEFTPADDING", (0, 0), (-1, -1), 4),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+        ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PAD),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PAD),
     ]
     body_end = n_rows - (2 if has_total else 1)
     if rounding_row is not None:
@@ -331,14 +345,15 @@ def _totals_table(title: str, label: str, rows: Sequence[tuple[str, Total]],
     """A "by source / territory / usage" table: name, units, amount, total."""
     code, loc = st.currency, st.locale
     col = display_column([t.amount for _, t in rows], code)
+    widths = [FRAME_W - 190, 80, 110]
     data: list[list[Any]] = [[label, "Units", f"Amount ({code})"]]
     for (name, total), shown in zip(rows, col.rows, strict=True):
-        data.append([_p(name, "cell"), format_quantity(total.quantity, loc),
+        data.append([_cell(name, widths[0]), format_quantity(total.quantity, loc),
                      format_amount(shown, code, loc)])
     rounding_row = _add_rounding(data, col, code, loc, blanks=1)
     data.append(["Total", format_quantity(sum(t.quantity for _, t in rows), loc),
                  format_amount(col.total, code, loc)])
-    table = Table(data, colWidths=[FRAME_W - 190, 80, 110], repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(_table_style(len(data), 1, has_total=True, rounding_row=rounding_row))
     return [_heading(title), table]
 
@@ -364,12 +379,16 @@ def _track_table(st: Statement) -> list[Flowable]:
     if weights:
         header.append("Attribution")
     header += ["Units", f"Amount ({code})"]
+    if weights:
+        widths = [112, 70, 36, 92, 52, 60, FRAME_W - 422]
+    else:
+        widths = [146, 70, 44, 115, 55, FRAME_W - 430]
     data: list[list[Any]] = [header]
     for track, shown in zip(tracks, col.rows, strict=True):
         title = _pm(f"{_markup(track.track_title)}<br/>"
                     f'<font size="6.8" color="#5F6B7A">{escape(track.isrc)}</font>', "cell")
-        row: list[Any] = [title, _p(humanise(track.role), "cell"), format_share(track.share),
-                          _p(track.rule_ref, "cell_sub")]
+        row: list[Any] = [title, _cell(humanise(track.role), widths[1]),
+                          format_share(track.share), _cell(track.rule_ref, widths[3], "cell_sub")]
         if weights:
             row.append(format_share(track.attribution_weight)
                        if track.attribution_weight is not None else "")
@@ -380,13 +399,11 @@ def _track_table(st: Statement) -> list[Flowable]:
                             format_quantity(sum(t.quantity for t in tracks), loc),
                             format_amount(col.total, code, loc)]
     data.append(total_row)
-    if weights:
-        widths = [112, 70, 36, 92, 52, 60, FRAME_W - 422]
-    else:
-        widths = [146, 70, 44, 115, 55, FRAME_W - 430]
     table = Table(data, colWidths=widths, repeatRows=1)
     style = _table_style(len(data), 2, has_total=True, rounding_row=rounding_row)
     style.add("ALIGN", (3, 0), (3, -1), "LEFT")
+    style.add("FONT", (3, 1), (3, -2), REGULAR, 6.8)
+    style.add("TEXTCOLOR", (3, 1), (3, -2), MUTED)
     table.setStyle(style)
     return [_heading("Earnings by track"), table]
 
@@ -395,13 +412,15 @@ def _movements_table(title: str, movements: Sequence[Movement], st: Statement, *
                      sign: int) -> list[Flowable]:
     code, loc = st.currency, st.locale
     col = display_column([m.amount * sign for m in movements], code)
+    widths = [62, 90, FRAME_W - 262, 110]
     data: list[list[Any]] = [["Date", "Type", "Description", f"Amount ({code})"]]
     for m, shown in zip(movements, col.rows, strict=True):
-        data.append([m.date, _p(humanise(m.kind), "cell"), _p(m.description, "cell"),
+        data.append([_cell(m.date, widths[0]), _cell(humanise(m.kind), widths[1]),
+                     _cell(m.description, widths[2]),
                      format_amount(shown, code, loc)])
     rounding_row = _add_rounding(data, col, code, loc, blanks=2)
     data.append(["Total", "", "", format_amount(col.total, code, loc)])
-    table = Table(data, colWidths=[62, 90, FRAME_W - 262, 110], repeatRows=1)
+    table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(_table_style(len(data), 3, has_total=True, rounding_row=rounding_row))
     return [KeepTogether([_heading(title), table])] if len(data) < 12 else [_heading(title),
                                                                              table]
