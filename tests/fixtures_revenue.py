@@ -385,7 +385,7 @@ MAPPED_ROWS = (
      "2026-10"),
     ("FRZ032600099", "Café Noir", "Deezer", "FR", "Écoute", "-40", "-0,16", "2026-09"),
 )
-MAPPED_TOTAL_EUR = Decimal("57.9734")
+MAPPED_TOTAL_EUR = Decimal("57.9534")
 
 
 def mapped_text(rows: Sequence[Sequence[str]] = MAPPED_ROWS,
