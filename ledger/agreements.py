@@ -239,7 +239,7 @@ class Fee:
     per_unit: Decimal | None = None
     currency: str | None = None
     cap: Fraction | None = None
-    role: str = "other"
+    role: str | None = None  # None: the party's role on the track (label for the operator)
     when: Conditions = ALWAYS
     line: int = 0
 
@@ -553,10 +553,8 @@ class _Parser:
         )
         fid = f.text("id")
         party = self.party(f)
-        role = f.text("role", required=False) or (
-            "label" if party == self.catalog.operator_id else "other"
-        )
-        if role not in ROLES:
+        role = f.text("role", required=False)
+        if role is not None and role not in ROLES:
             f.problem("role", f"{role!r} is not a role; use one of {', '.join(ROLES)}")
         percent = f.call("percent", _share, required=False) if f.has("percent") else None
         per_unit = f.call("per_unit", _per_unit, required=False) if f.has("per_unit") else None
@@ -571,7 +569,12 @@ class _Parser:
         if f.has("cap") and f.has("percent"):
             f.problem("cap", "a percentage fee needs no cap; lower the percent instead")
         when = _conditions(f.map.get("when"), f.field_name("when"), self.filename, self.problems)
-        if fid is None or party is None or role not in ROLES or (percent is None and per_unit is None):
+        if (
+            fid is None
+            or party is None
+            or (role is not None and role not in ROLES)
+            or (percent is None and per_unit is None)
+        ):
             return None
         return Fee(
             fid,

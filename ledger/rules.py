@@ -524,6 +524,7 @@ class Resolver:
 
     def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext) -> PlannedFee:
         ref = f"{agreement.ref}#fee:{fee.id}"
+        role = fee.role or self._role_of(ctx.isrc, fee.party_id)
         if fee.per_unit is not None:
             if fee.currency != ctx.currency:
                 raise FeeCurrencyMismatch(
@@ -531,9 +532,9 @@ class Resolver:
                     hint="convert the line to the ledger currency when importing",
                 )
             return PlannedFee(
-                fee.party_id, fee.role, ref, None, to_units(fee.per_unit), fee.cap, fee.describe()
+                fee.party_id, role, ref, None, to_units(fee.per_unit), fee.cap, fee.describe()
             )
-        return PlannedFee(fee.party_id, fee.role, ref, fee.percent, None, None, fee.describe())
+        return PlannedFee(fee.party_id, role, ref, fee.percent, None, None, fee.describe())
 
     def _plan_entry(
         self, entry: ShareEntry, share: Fraction, ctx: LineContext, ref: str
