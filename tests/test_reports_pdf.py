@@ -21,10 +21,11 @@ import pytest
 from pypdf import PdfReader
 
 from ledger.money import currency, format_share
-from ledger.statement import Statement, StatementLine
+from ledger.statement import PartyInfo, Statement, StatementLine
 from reports.pdf import (
     format_amount,
     format_amount_with_currency,
+    format_period,
     format_quantity,
     humanise,
     render_pdf,
@@ -33,8 +34,10 @@ from reports.pdf import (
 from tests.test_statement_model import (
     ALL_BUILDERS,
     below_threshold_statement,
+    build_statement,
     cjk_statement,
     licensor_statement,
+    line,
     long_statement,
     producer_statement,
 )
@@ -88,7 +91,7 @@ def expected_phrases(st: Statement) -> list[str]:
     s, loc, code = st.summary, st.locale, st.currency
     phrases = [
         st.operator.name, st.party.name, f"Party ID {st.party.id}",
-        f"Period {st.period} · Currency {code}", "October 2026",
+        f"Period {st.period} · Currency {code}", format_period(st.period, loc),
         format_amount_with_currency(s.payable_now, code, loc),
     ]
     phrases += [f"{k} {v}" for k, v in (("IPI", st.party.ipi), ("ISNI", st.party.isni),
@@ -213,3 +216,31 @@ def test_identical_bytes_in_a_fresh_process() -> None:
 
 def test_different_statements_give_different_bytes() -> None:
     assert render_pdf(producer_statement()) != render_pdf(licensor_statement())
+
+
+def test_german_locale_formats_amounts_and_the_period() -> None:
+    base = producer_statement()
+    st = build_statement(base.party, list(base.lines), opening=base.summary.opening,
+                         adjustments=base.adjustments, fees=base.fees, payments=base.payments,
+                         locale="de_DE")
+    _, text = pdf_text(render_pdf(st))
+    assert "Oktober 2026" in text
+    assert "Spotify 25.227.556 76.906,67" in text
+    assert [p for p in expected_phrases(st) if " ".join(p.split()) not in text] == []
+
+
+def test_a_party_with_only_a_balance_gets_a_statement() -> None:
+    party = PartyInfo(id="P-QUIET", name="Quiet Party", kind="songwriter")
+    st = build_statement(party, [], opening=D("75.5000000000"))
+    _, text = pdf_text(render_pdf(st))
+    assert "No earnings were posted to you this period." in text
+    assert "Opening balance 75.50" in text and "PAYABLE NOW $75.50" in text
+
+
+def test_markup_characters_in_names_are_shown_literally() -> None:
+    party = PartyInfo(id="P-AMP", name="Smith & Sons <Ltd> </para>", kind="label")
+    st = build_statement(party, [line("USRW12600001", "A&B <i>not italic</i>", "Spotify",
+                                      "US", "stream", 10, "60.0000000000")])
+    _, text = pdf_text(render_pdf(st))
+    assert "Smith & Sons <Ltd> </para>" in text
+    assert "A&B <i>not italic</i>" in text
