@@ -84,14 +84,22 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Final
 
-from ledger.catalog import ROLES, Catalog, Fields, Node, Track, as_list, load_yaml
+from ledger.catalog import (
+    ROLES,
+    Catalog,
+    Fields,
+    Node,
+    Track,
+    as_list,
+    load_yaml,
+    release_code,
+)
 from ledger.errors import InputError, LedgerError, Problem, ProblemCollector
 from ledger.identifiers import (
     TERRITORY_GROUPS,
     WORLDWIDE,
     normalise_isrc,
     normalise_territory,
-    normalise_upc,
 )
 from ledger.money import currency, parse_amount, parse_share, to_text
 from ledger.periods import parse_period
@@ -501,7 +509,7 @@ class _Parser:
                     if not self.catalog.has_track(value):
                         f.problem(kind, f"track {value} is not in the catalog", n.line)
                 elif kind == "releases":
-                    value = normalise_upc(text)
+                    value = release_code(text)
                     if value not in self.catalog.releases():
                         f.problem(kind, f"release {value} has no track in the catalog", n.line)
                 else:

@@ -22,7 +22,8 @@ Catalog file reference::
       - isrc: USRW12600001             # ISRC, hyphens allowed
         title: Walk My Walk
         display_artist: Rust Walk My Walk
-        release_upc: "0198765432102"   # optional UPC-A / EAN-13, check digit verified
+        release_upc: "0198765432102"   # optional UPC-A / EAN-13, check digit verified,
+                                       # kept as the 13-digit GTIN
         release_title: Walk My Walk    # optional
     contributions:
       - isrc: USRW12600001
@@ -341,6 +342,12 @@ class Catalog:
 # Parsing
 
 
+def release_code(value: str) -> str:
+    """A release's UPC-A or EAN-13 as its 13-digit GTIN, so ``198765432102`` (a UPC from one
+    source) and ``0198765432102`` (the same code from another) are the same release."""
+    return normalise_upc(value).zfill(13)
+
+
 def _email(value: str) -> str:
     local, at, domain = value.partition("@")
     if not at or not local or "." not in domain or " " in value:
@@ -446,7 +453,7 @@ def parse_catalog(text: str, filename: str) -> Catalog:
         isrc = f.call("isrc", normalise_isrc)
         title = f.text("title")
         artist = f.text("display_artist")
-        upc = f.call("release_upc", normalise_upc, required=False)
+        upc = f.call("release_upc", release_code, required=False)
         release_title = f.text("release_title", required=False)
         if isinstance(isrc, str):
             if isrc in track_lines:

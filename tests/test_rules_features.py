@@ -79,7 +79,7 @@ def _split_sheet(datatable: list[list[str]]) -> list[dict[str, str]]:
 @given(parsers.parse('the label "{operator}" with these contributions to "{isrc}":'))
 def catalog_with(world: World, operator: str, isrc: str, datatable: list[list[str]]) -> None:
     rows = _rows(datatable)
-    parties = [operator] + sorted({r["party"] for r in rows} - {operator})
+    parties = [operator, *sorted({r["party"] for r in rows} - {operator})]
     doc = {
         "parties": [
             {
