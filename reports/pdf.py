@@ -135,12 +135,37 @@ def _wrap(text: str, cjk: bool) -> str:
     return f'<font face="{CJK}">{safe}</font>' if cjk else safe
 
 
-def _font_for(text: str, bold: bool = False) -> str:
-    """One font for a short label drawn directly (chart labels, footer)."""
+def _runs(text: str, font: str = "") -> list[tuple[str, str]]:
+    """Split text into (run, font) pieces: DejaVu where it has glyphs, CJK elsewhere."""
     latin, _ = _fonts()
-    if all(ord(ch) in latin for ch in text):
-        return BOLD if bold else REGULAR
-    return CJK
+    font = font or REGULAR
+    runs: list[tuple[str, str]] = []
+    for ch in text:
+        want = font if ord(ch) in latin or ch.isspace() else CJK
+        if runs and runs[-1][1] == want:
+            runs[-1] = (runs[-1][0] + ch, want)
+        else:
+            runs.append((ch, want))
+    return runs
+
+
+def _draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, *,
+               right: bool = False) -> None:
+    """Draw one line of text directly on the canvas, switching fonts per run."""
+    runs = _runs(text)
+    if right:
+        x -= sum(stringWidth(run, font, size) for run, font in runs)
+    for run, font in runs:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, run)
+        x += stringWidth(run, font, size)
+
+
+def _label(drawing: Drawing, x: float, y: float, text: str, size: float) -> None:
+    """A chart label as one String per font run."""
+    for run, font in _runs(text):
+        drawing.add(String(x, y, run, fontName=font, fontSize=size, fillColor=INK))
+        x += stringWidth(run, font, size)
 
 
 # ---------------------------------------------------------------------------
@@ -291,17 +316,14 @@ class _StatementCanvas(Canvas):
         self.line(MARGIN_X, y + 9, PAGE_W - MARGIN_X, y + 9)
         self.setFillColor(MUTED)
         left = f"{st.operator.name} · Royalty statement · {format_period(st.period, st.locale)}"
-        self.setFont(_font_for(left), 7)
-        self.drawString(MARGIN_X, y, left)
-        self.setFont(REGULAR, 7)
-        self.drawRightString(PAGE_W - MARGIN_X, y, f"Page {page} of {total}")
+        _draw_text(self, MARGIN_X, y, left, 7)
+        _draw_text(self, PAGE_W - MARGIN_X, y, f"Page {page} of {total}", 7, right=True)
         if page > 1:
             header = f"{st.party.name} · {st.party.id} · {format_period(st.period, st.locale)}"
             ytop = PAGE_H - MARGIN_TOP + 8 * mm
-            self.setFont(_font_for(header), 7.5)
-            self.drawString(MARGIN_X, ytop, header)
-            self.setFont(REGULAR, 7.5)
-            self.drawRightString(PAGE_W - MARGIN_X, ytop, f"Currency {st.currency}")
+            _draw_text(self, MARGIN_X, ytop, header, 7.5)
+            _draw_text(self, PAGE_W - MARGIN_X, ytop, f"Currency {st.currency}", 7.5,
+                       right=True)
             self.line(MARGIN_X, ytop - 4, PAGE_W - MARGIN_X, ytop - 4)
         self.restoreState()
 
@@ -550,8 +572,7 @@ def _chart(st: Statement, width: float) -> Drawing:
         if peak > 0 and total.amount > 0:
             length = max(1, int(MONEY_CONTEXT.divide(total.amount * bar_space, peak)))
         name = total.key if len(total.key) <= 16 else total.key[:15] + "…"
-        drawing.add(String(0, y + 2.5, name, fontName=_font_for(name), fontSize=7.5,
-                           fillColor=INK))
+        _label(drawing, 0, y + 2.5, name, 7.5)
         drawing.add(Rect(label_w, y, bar_space, bar_h, fillColor=BAND, strokeColor=None))
         drawing.add(Rect(label_w, y, length, bar_h, fillColor=ACCENT, strokeColor=None))
         shown = display_column([total.amount], code).total

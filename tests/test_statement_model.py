@@ -170,7 +170,7 @@ def cjk_statement() -> Statement:
         line("JPX0A2600001", "夜明けのリズム (Zoë Müller remix)", "LINE MUSIC", "JP", "stream",
              2_000_000, "912.4400000000", role="curator", share="10%",
              rule="yamada-curation@1#curator"),
-        line("JPX0A2600001", "夜明けのリズム (Zoë Müller remix)", "Spotify", "KR", "stream",
+        line("JPX0A2600001", "夜明けのリズム (Zoë Müller remix)", "Spotify 韓国", "KR", "stream",
              410_000, "150.0010000000", role="curator", share="10%",
              rule="yamada-curation@1#curator"),
     ]
@@ -331,3 +331,27 @@ def test_a_walk_column_adds_up_to_its_given_total(values: list[Decimal]) -> None
     column = display_column(values, "USD", total=exact_total)
     assert sum(column.rows, D(0)) + column.rounding == column.total == round_display(
         exact_total, "USD")
+
+
+line_strategy = st.builds(
+    line,
+    isrc=st.sampled_from(["USRW12600001", "USRW12600002", "USRW12600003"]),
+    title=st.just("Walk My Walk"),
+    source=st.sampled_from(["Spotify", "Apple Music", "YouTube"]),
+    territory=st.sampled_from(["US", "GB", "DE"]),
+    usage=st.sampled_from(["stream", "download", "ugc"]),
+    quantity=st.integers(min_value=0, max_value=10**9),
+    amount=amounts.map(str),
+    role=st.sampled_from(["producer", "curator"]),
+)
+
+
+@given(st.lists(line_strategy, max_size=30))
+def test_every_breakdown_sums_to_the_lines(lines: list[StatementLine]) -> None:
+    exact = sum((ln.amount for ln in lines), D(0))
+    units = sum(ln.quantity for ln in lines)
+    for totals in (totals_by_source(lines), totals_by_territory(lines), totals_by_usage(lines),
+                   totals_by_track(lines)):
+        assert sum((t.amount for t in totals), D(0)) == exact
+        assert sum(t.quantity for t in totals) == units
+    assert totals_by_source(lines) == totals_by_source(list(reversed(lines)))
