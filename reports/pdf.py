@@ -404,7 +404,7 @@ def _track_table(st: Statement) -> list[Flowable]:
     if weights:
         widths = [112, 70, 36, 92, 52, 60, FRAME_W - 422]
     else:
-        widths = [146, 70, 44, 115, 55, FRAME_W - 430]
+        widths = [140, 66, 40, 112, 62, FRAME_W - 420]
     data: list[list[Any]] = [header]
     for track, shown in zip(tracks, col.rows, strict=True):
         title = _pm(f"{_markup(track.track_title)}<br/>"
