@@ -75,12 +75,14 @@ def detect_format(path: str | Path) -> str:
 
 def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping | None = None,
                       source: str | None = None, period: str | None = None,
-                      limit: int = 100) -> ParsedFile:
+                      limit: int = 100, encoding: str | None = None) -> ParsedFile:
     """Open a revenue file for import: call ``validate()``, then iterate its lines.
 
     ``fmt='auto'`` detects the format (a given ``mapping`` means 'csv').
     ``source`` overrides the sender's name; ``period`` (YYYY-MM) is the import's
     period: checked against a DSR's own, used by lines of files without one.
+    ``encoding`` declares a non-UTF encoding such as latin-1 (a BOM in the file
+    wins; a mapping may declare it too). ``limit`` caps the problems reported.
     Raises :class:`InputError` when the format cannot be read at all.
     """
     name = str(path)
@@ -90,17 +92,20 @@ def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping |
     if fmt == "auto":
         fmt = "csv" if mapping is not None else detect_format(path)
     if fmt == "dsr":
-        return DsrFile(name, source=source, period=period, limit=limit)
+        return DsrFile(name, source=source, period=period, limit=limit, encoding=encoding)
     if fmt == "distrokid":
-        return TabularFile(name, DISTROKID_MAPPING, source=source, period=period, limit=limit)
+        return TabularFile(name, DISTROKID_MAPPING, source=source, period=period, limit=limit,
+                           encoding=encoding)
     if fmt == "tunecore":
-        return TabularFile(name, TUNECORE_MAPPING, source=source, period=period, limit=limit)
+        return TabularFile(name, TUNECORE_MAPPING, source=source, period=period, limit=limit,
+                           encoding=encoding)
     if mapping is None:
         raise InputError([Problem(
             name, None, "format",
             "not a DSR, DistroKid or TuneCore file; describe its columns in a mapping file"
             " (--mapping MAP.yaml)")])
-    return TabularFile(name, mapping, source=source, period=period, limit=limit)
+    return TabularFile(name, mapping, source=source, period=period, limit=limit,
+                       encoding=encoding)
 
 
 # Re-exported for the fixtures and docs: the exact headers of the built-in formats.

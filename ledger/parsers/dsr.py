@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from datetime import date
 from decimal import Decimal
 from typing import Final, TypeVar
@@ -162,8 +162,8 @@ class DsrFile(ParsedFile):
     format = "dsr"
 
     def __init__(self, path: str, *, source: str | None = None, period: str | None = None,
-                 limit: int = 100) -> None:
-        super().__init__(path, source=source, period=period, limit=limit)
+                 limit: int = 100, encoding: str | None = None) -> None:
+        super().__init__(path, source=source, period=period, limit=limit, encoding=encoding)
         self._summaries: dict[str, _Summary] = {}
         self._isrcs = IsrcCache()
         self._source = ""
@@ -192,7 +192,7 @@ class DsrFile(ParsedFile):
         su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
         appenders: dict[str, Callable[[int], None]] = {}
 
-        with TextSource(self.path) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")
@@ -490,7 +490,7 @@ class DsrFile(ParsedFile):
             s.streams = array("q")  # recomputed line by line in the second pass
 
     # ------------------------------------------------------------------ pass 2
-    def _lines(self) -> Iterator[RevenueLine | str]:
+    def _lines(self) -> Generator[RevenueLine, None, str]:
         layouts = {k: _Layout(v) for k, v in LAYOUTS.items()}
         ties = {sid: s.ties for sid, s in self._summaries.items()}
         summaries = {
@@ -508,7 +508,7 @@ class DsrFile(ParsedFile):
         make = fast_line
         usages: dict[str, str] = {}
         line_no = 0
-        with TextSource(self.path) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")
@@ -554,7 +554,7 @@ class DsrFile(ParsedFile):
                         isrc, valid, lay.get(fields, "Title") or None)
                 elif kind == "SU03":
                     yield self._su03_line(fields, layouts[kind], line_no, block_res)
-            yield src.finish().sha256
+            return src.finish().sha256
 
     def _su03_line(self, fields: list[str], lay: _Layout, line_no: int,
                    block_res: dict[str, tuple[str, bool, str | None]]) -> RevenueLine:

@@ -41,7 +41,7 @@ to the limit; a malformed ISRC is not an error (the line goes to suspense).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import MappingProxyType
@@ -227,8 +227,9 @@ class TabularFile(ParsedFile):
 
     def __init__(self, path: str, mapping: Mapping, *, source: str | None = None,
                  period: str | None = None, limit: int = 100,
-                 default_source: str | None = None) -> None:
-        super().__init__(path, source=source, period=period, limit=limit)
+                 default_source: str | None = None, encoding: str | None = None) -> None:
+        super().__init__(path, source=source, period=period, limit=limit,
+                         encoding=encoding or mapping.encoding)
         self.mapping = mapping
         self.format = mapping.format
         self.file_source = source or mapping.name or default_source or mapping.constants.get(
@@ -267,15 +268,15 @@ class TabularFile(ParsedFile):
             name=self.name,
         )
 
-    def _lines(self) -> Iterator[RevenueLine | str]:
+    def _lines(self) -> Generator[RevenueLine, None, str]:
         problems = ProblemCollector(self.limit)
+        sha = ""
         for item in self._rows(problems):
             if isinstance(item, RevenueLine):
                 yield item
-            else:
-                if problems:
-                    return  # the file changed: ParsedFile.__iter__ reports it
-                yield item[0]
+            elif not problems:  # else the file changed: ParsedFile.__iter__ reports it
+                sha = item[0]
+        return sha
 
     def _rows(self, problems: ProblemCollector) -> Iterator[Any]:
         """Every good row as a RevenueLine, problems collected; finally (sha, lines, enc, size)."""
@@ -283,7 +284,7 @@ class TabularFile(ParsedFile):
         name = self.name
         add = problems.add
         line_no = 0
-        with TextSource(self.path, encoding=m.encoding) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
             stream = src.stream
             for _ in range(m.skip_rows):
                 if stream.readline():
