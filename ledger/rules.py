@@ -47,7 +47,7 @@ from ledger.agreements import Agreement, Fee, Rule, ShareEntry
 from ledger.allocation import allocate_units
 from ledger.attribution import AttributionReport
 from ledger.catalog import Catalog, Contribution
-from ledger.errors import LedgerError
+from ledger.errors import InvalidAmount, LedgerError
 from ledger.money import MONEY_CONTEXT, SCALE, format_share, parse_amount, to_text, to_units
 
 EXAMPLE_AMOUNT: Final = Decimal("1000.00")
@@ -93,6 +93,22 @@ class LineContext:
     amount: Decimal
     currency: str
     quantity: int = 0
+
+    @classmethod
+    def example(
+        cls,
+        isrc: str,
+        period: str,
+        *,
+        source: str = "any",
+        territory: str = "WW",
+        usage: str = "stream",
+        currency: str = "USD",
+        quantity: int = 0,
+    ) -> LineContext:
+        """A context for ``royalty agreements explain`` when some flags are left out:
+        no store, worldwide, streams; the amount is the example's."""
+        return cls(isrc, source, territory, usage, period, EXAMPLE_AMOUNT, currency, quantity)
 
     def key(self) -> tuple[str, str, str, str, str, str]:
         """Everything that decides the share plan: all but amount and quantity."""
@@ -170,7 +186,7 @@ class SharePlan:
         then the per-unit fee is taken; the last percentage fees and the split
         sheet are one final allocation.
         """
-        units = to_units(amount)
+        units = _units(amount)
         sign = -1 if units < 0 else 1
         magnitude = units * sign
         rest = magnitude
@@ -256,6 +272,22 @@ def _steps(
     for i, s in enumerate(shares):
         final[(s.party_id, s.role, s.kind, i)] = carry * s.share
     return tuple(steps), _int_weights({k: v for k, v in final.items() if v})
+
+
+_MAX_UNITS: Final = 10 ** (18 + SCALE)
+
+
+def _units(amount: Decimal) -> int:
+    """The amount in 10^-10 units; the common exact case without re-validating through
+    :func:`ledger.money.to_units`, which handles (and refuses) everything else."""
+    if amount.__class__ is not Decimal:
+        raise InvalidAmount(f"amount {amount!r} is not a Decimal; money is never a float")
+    if amount.is_finite():
+        scaled = amount.scaleb(SCALE, context=MONEY_CONTEXT)
+        units = int(scaled)
+        if units == scaled and -_MAX_UNITS < units < _MAX_UNITS:
+            return units
+    return to_units(amount)
 
 
 def _amount(units: int) -> Decimal:
@@ -696,6 +728,8 @@ class Explanation:
             + (f" over {self.example_quantity:,} units" if self.example_quantity else "")
             + ":",
         ]
+        if not self.example_quantity and any(f.per_unit_units for f in self.fees):
+            out.append("  (per-unit fees are 0.00 here: give the example a quantity to see them)")
         width = max((len(p.party_id) + len(p.role) + 3 for p in self.example_parts), default=10)
         for p in self.example_parts:
             who = f"{p.party_id} ({p.role})"

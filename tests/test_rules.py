@@ -346,3 +346,26 @@ def test_explain_a_ugc_line_and_an_unknown_track() -> None:
     assert any("no attribution report for 2026-10" in s.basis for s in result.shares)
     with pytest.raises(NoAgreement, match="not in the catalog"):
         explain(line(isrc="QZK6H2600014"), agreements, catalog)
+
+
+def test_amounts_must_be_decimals_within_the_ledger_scale(catalog: Catalog) -> None:
+    from dataclasses import replace
+
+    from ledger.errors import InvalidAmount
+
+    agreements = load(catalog, agreement())
+    with pytest.raises(InvalidAmount, match="never a float"):
+        resolve(replace(line(), amount=1.5), agreements, catalog)  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount, match="more than 10 decimal places"):
+        resolve(line("0.00000000001"), agreements, catalog)
+    with pytest.raises(InvalidAmount, match="not a finite number"):
+        resolve(line("NaN"), agreements, catalog)
+
+
+def test_an_example_context_for_explain_without_flags() -> None:
+    catalog, agreements = example()
+    ctx = LineContext.example("USRW12600001", "2026-10")
+    result = explain(ctx, agreements, catalog)
+    assert (ctx.territory, ctx.usage, ctx.amount) == ("WW", "stream", Decimal("1000.00"))
+    assert result.matched == "walk-my-walk@v2#standard"
+    assert "per-unit fees are 0.00 here" in result.render_text()
