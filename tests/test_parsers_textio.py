@@ -116,3 +116,18 @@ def test_parse_quantity_refuses_clearly(text: str, message: str) -> None:
 ])
 def test_usage_vocabulary(word: str, usage: str | None) -> None:
     assert map_usage(word) == usage
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_progress_reports_bytes_on_disk_for_both_passes(tmp_path: Path, gz: bool) -> None:
+    path = write_text(tmp_path / "x.tsv", sample_dsr_us_text() * 1, gz=gz)
+    seen: list[tuple[str, int, int]] = []
+    parsed = open_revenue_file(path, progress=lambda phase, done, total: seen.append(
+        (phase, done, total)))
+    list(parsed)
+    size = path.stat().st_size
+    phases = [phase for phase, _, _ in seen]
+    assert phases == sorted(phases, key=["validate", "read"].index)
+    for phase in ("validate", "read"):
+        last = [(done, total) for p, done, total in seen if p == phase][-1]
+        assert last == (size, size)

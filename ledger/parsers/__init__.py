@@ -23,7 +23,15 @@ import io
 from pathlib import Path
 
 from ledger.errors import InputError, Problem
-from ledger.parsers.base import FORMATS, USAGES, FieldError, FileInfo, ParsedFile, RevenueLine
+from ledger.parsers.base import (
+    FORMATS,
+    USAGES,
+    FieldError,
+    FileInfo,
+    ParsedFile,
+    Progress,
+    RevenueLine,
+)
 from ledger.parsers.distrokid import HEADER as DISTROKID_HEADER
 from ledger.parsers.distrokid import MAPPING as DISTROKID_MAPPING
 from ledger.parsers.dsr import DsrFile
@@ -40,6 +48,7 @@ __all__ = [
     "FileInfo",
     "Mapping",
     "ParsedFile",
+    "Progress",
     "RevenueLine",
     "TabularFile",
     "detect_format",
@@ -75,7 +84,8 @@ def detect_format(path: str | Path) -> str:
 
 def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping | None = None,
                       source: str | None = None, period: str | None = None,
-                      limit: int = 100, encoding: str | None = None) -> ParsedFile:
+                      limit: int = 100, encoding: str | None = None,
+                      progress: Progress | None = None) -> ParsedFile:
     """Open a revenue file for import: call ``validate()``, then iterate its lines.
 
     ``fmt='auto'`` detects the format (a given ``mapping`` means 'csv').
@@ -83,14 +93,23 @@ def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping |
     period: checked against a DSR's own, used by lines of files without one.
     ``encoding`` declares a non-UTF encoding such as latin-1 (a BOM in the file
     wins; a mapping may declare it too). ``limit`` caps the problems reported.
+    ``progress(phase, done, total)`` is called as bytes on disk are read, in
+    phase 'validate' and then 'read': for a progress bar.
     Raises :class:`InputError` when the format cannot be read at all.
     """
     name = str(path)
     if fmt not in {"auto", *FORMATS}:
         raise InputError([Problem(name, None, "format",
                                   f"{fmt!r} is not a format; use auto, {', '.join(FORMATS)}")])
+    parsed = _open(name, fmt, mapping, source, period, limit, encoding)
+    parsed.progress = progress
+    return parsed
+
+
+def _open(name: str, fmt: str, mapping: Mapping | None, source: str | None, period: str | None,
+          limit: int, encoding: str | None) -> ParsedFile:
     if fmt == "auto":
-        fmt = "csv" if mapping is not None else detect_format(path)
+        fmt = "csv" if mapping is not None else detect_format(name)
     if fmt == "dsr":
         return DsrFile(name, source=source, period=period, limit=limit, encoding=encoding)
     if fmt == "distrokid":

@@ -153,6 +153,10 @@ class FieldError(LedgerError):
     title = "Invalid field"
 
 
+Progress = Callable[[str, int, int], None]
+"""Progress callback: (phase, bytes done, bytes total); for a progress bar, never for logic."""
+
+
 class ParsedFile:
     """A revenue file opened for import: ``validate()``, then iterate.
 
@@ -171,6 +175,8 @@ class ParsedFile:
         self.limit = limit
         self.encoding = encoding
         """Declared encoding (e.g. latin-1); a byte-order mark in the file wins."""
+        self.progress: Progress | None = None
+        """``progress(phase, done, total)``: phase 'validate' or 'read', bytes on disk."""
         self._info: FileInfo | None = None
 
     def validate(self) -> FileInfo:
@@ -191,6 +197,16 @@ class ParsedFile:
                 [Problem(self.name, None, None,
                          "the file changed while it was being imported; import it again")]
             )
+
+    def _progress(self, phase: str) -> Callable[[int, int], None] | None:
+        report = self.progress
+        if report is None:
+            return None
+
+        def progress(done: int, total: int) -> None:
+            report(phase, done, total)
+
+        return progress
 
     def _validate(self) -> FileInfo:
         raise NotImplementedError

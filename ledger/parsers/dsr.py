@@ -192,7 +192,8 @@ class DsrFile(ParsedFile):
         su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
         appenders: dict[str, Callable[[int], None]] = {}
 
-        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding,
+                        progress=self._progress("validate")) as src, src.guard():
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")
@@ -508,7 +509,8 @@ class DsrFile(ParsedFile):
         make = fast_line
         usages: dict[str, str] = {}
         line_no = 0
-        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding,
+                        progress=self._progress("read")) as src, src.guard():
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")

@@ -252,7 +252,7 @@ class TabularFile(ParsedFile):
         stats_sha = ""
         physical = 0
         encoding = ""
-        for item in self._rows(problems):
+        for item in self._rows(problems, "validate"):
             if isinstance(item, RevenueLine):
                 count += 1
                 totals[item.currency] = totals.get(item.currency, Decimal(0)) + item.amount
@@ -271,20 +271,21 @@ class TabularFile(ParsedFile):
     def _lines(self) -> Generator[RevenueLine, None, str]:
         problems = ProblemCollector(self.limit)
         sha = ""
-        for item in self._rows(problems):
+        for item in self._rows(problems, "read"):
             if isinstance(item, RevenueLine):
                 yield item
             elif not problems:  # else the file changed: ParsedFile.__iter__ reports it
                 sha = item[0]
         return sha
 
-    def _rows(self, problems: ProblemCollector) -> Iterator[Any]:
+    def _rows(self, problems: ProblemCollector, phase: str) -> Iterator[Any]:
         """Every good row as a RevenueLine, problems collected; finally (sha, lines, enc, size)."""
         m = self.mapping
         name = self.name
         add = problems.add
         line_no = 0
-        with TextSource(self.path, encoding=self.encoding) as src, src.guard():
+        with TextSource(self.path, encoding=self.encoding,
+                        progress=self._progress(phase)) as src, src.guard():
             stream = src.stream
             for _ in range(m.skip_rows):
                 if stream.readline():

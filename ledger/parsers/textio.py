@@ -18,7 +18,7 @@ import gzip
 import hashlib
 import io
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -37,9 +37,12 @@ _CHUNK = 1 << 16
 class _HashingReader(io.RawIOBase):
     """Raw stream over another binary stream that hashes every byte it hands out."""
 
-    def __init__(self, inner: IO[bytes] | gzip.GzipFile) -> None:
+    def __init__(self, inner: IO[bytes] | gzip.GzipFile,
+                 progress: Callable[[int], None] | None = None) -> None:
         super().__init__()
         self._inner = inner
+        self._on_disk = getattr(inner, "fileobj", None) or inner  # gzip: the compressed file
+        self._progress = progress
         self.hash = hashlib.sha256()
         self.bytes_read = 0
 
@@ -52,6 +55,8 @@ class _HashingReader(io.RawIOBase):
         buffer[:n] = data
         self.hash.update(data)
         self.bytes_read += n
+        if self._progress is not None:
+            self._progress(self._on_disk.tell())
         return n
 
     def close(self) -> None:
@@ -115,22 +120,33 @@ class TextSource:
     :meth:`finish` returns the content hash of the decompressed bytes.
     """
 
-    def __init__(self, path: str | Path, *, encoding: str | None = None) -> None:
+    def __init__(self, path: str | Path, *, encoding: str | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> None:
+        """``progress(done, total)`` is called per 64 KiB read, in bytes on disk."""
         self.name = str(path)
         self.path = Path(path)
         head = read_head(self.path, 4)
         try:
             self.encoding = choose_encoding(head, encoding)
         except LookupError:
-            raise InputError(
-                [Problem(self.name, None, "encoding", f"unknown encoding {encoding!r}; use e.g. utf-8, utf-16, latin-1")]
-            ) from None
+            raise InputError([Problem(
+                self.name, None, "encoding",
+                f"unknown encoding {encoding!r}; use e.g. utf-8, utf-16, latin-1")]) from None
         try:
-            self._raw = _HashingReader(_open_raw(self.path))
+            on_chunk = None
+            if progress is not None:
+                total = self.path.stat().st_size
+                report = progress
+
+                def on_chunk(done: int) -> None:
+                    report(done, total)
+
+            self._raw = _HashingReader(_open_raw(self.path), on_chunk)
         except OSError as exc:
             raise InputError([Problem(self.name, None, None, _os_message(exc))]) from None
         buffered = io.BufferedReader(self._raw, _CHUNK)
-        self.stream = io.TextIOWrapper(buffered, encoding=self.encoding, errors="strict", newline="")
+        self.stream = io.TextIOWrapper(buffered, encoding=self.encoding, errors="strict",
+                                       newline="")
 
     def __enter__(self) -> TextSource:
         return self
