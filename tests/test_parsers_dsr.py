@@ -345,3 +345,11 @@ def test_every_sample_summary_is_checked() -> None:
     # The fixtures' own consistency: what the samples say is what they contain.
     assert sum(Decimal(s.net_revenue) for s in US_SUMMARIES) == Decimal("24980.18")
     assert len(US_BLOCKS) == 3
+
+
+def test_blank_lines_after_foot_are_tolerated_but_records_are_not(tmp_path: Path) -> None:
+    path = write_dsr(tmp_path, sample_dsr_us_text() + "\n\n", "blank.tsv")
+    assert totals(list(open_revenue_file(path))) == EXPECTED_TOTALS["dsr_us"]
+    path = write_dsr(tmp_path, sample_dsr_us_text() + "SU02.02\t3\tS1\tT9\t\tR3-USRW12600003"
+                     "\tTRUE\t1\t\t\tOnDemandStream\n", "after.tsv")
+    assert any("after FOOT" in m for _, _, m in problems_of(path))

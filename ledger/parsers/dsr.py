@@ -11,7 +11,7 @@ assumed). Records, in order:
 - blocks: ``RE01.xx`` (release, opens block ``BlockId``), ``AS02.xx``
   (resource: ``ResourceReference`` and ``ISRC``), ``SU02.xx`` usage lines
   (``SummaryRecordId``, ``TransactedResource``, ``NumberOfStreams``, ``UseType``).
-- ``FOOT``: ``NumberOfLinesInFile`` (every physical line, headings and FOOT
+- ``FOOT``: ``NumberOfLinesInFile`` (every physical line up to FOOT, headings and FOOT
   included), ``NumberOfSummaryRecords``, ``NumberOfBlocksInFile``.
 
 Revenue is on the summary only. Each summary's ``NetRevenue`` is allocated over
@@ -313,7 +313,9 @@ class DsrFile(ParsedFile):
         if not foot_line:
             add(name, None, None, "no FOOT record: the file is incomplete (cut off?)")
         elif not problems.full:
-            self._check_foot(foot_fields, layouts["FOOT"], foot_line, physical,
+            # FOOT is the last record, so its line number is the file's line count
+            # (blank lines after it, such as an extra newline, are not counted).
+            self._check_foot(foot_fields, layouts["FOOT"], foot_line, foot_line,
                              len(summaries), len(blocks_seen), problems)
         if not problems.full:
             self._settle_summaries(problems)
