@@ -13,8 +13,8 @@ How a line is resolved, in order:
    version of each id.
 2. Of their rules that match the line's source, territory, usage and period,
    the one with the highest priority applies. None: :class:`NoAgreement`;
-   two of equal priority: :class:`AmbiguousRules` (the split service sends
-   both to suspense).
+   two of equal priority: :class:`AmbiguousRules`. The split service sends
+   such a line (and one of an unknown track) to suspense.
 3. The fees of that agreement whose conditions match are taken in the order
    written: a percentage of what is left at that point, or a rate per unit
    times the line's quantity, capped at ``cap`` of the line's amount and never
@@ -23,15 +23,20 @@ How a line is resolved, in order:
    divided by declared weights, equally, or by the period's attribution
    report (falling back to declared weights, then equal); ``remaining``.
 
-Amounts: the line amount in units of 10^-10; each percentage fee and the
-final split is one call of :func:`ledger.allocation.allocate_units` (largest
-remainder, ties to the smallest key (party id, role, kind, position)); a
-negative amount is resolved as its absolute value and mirrored, so a refund
-reverses the original parts exactly.
+Amounts: the line amount is taken in units of 10^-10 and every division is
+one call of :func:`ledger.allocation.allocate_units` (largest remainder, ties
+to the smallest key: party id, role, kind, position). The fees make steps:
+the percentage fees written before a per-unit fee are one allocation of what
+is left (what goes on wins a tie), then the per-unit fee is cut in whole
+units; the last percentage fees and the split sheet are one final
+allocation. A negative amount is resolved as its absolute value and mirrored,
+so a refund reverses the original parts exactly.
 
-The share plan (steps 1, 2 and 4 without amounts) depends only on the line's
-context, not its amount, so :class:`Resolver` caches it per distinct context;
-a million lines over a few thousand contexts cost a few thousand plans.
+The share plan (steps 1 to 4 without amounts) depends only on the line's
+context, not its amount or quantity, so :class:`Resolver` caches it: the
+rule chosen per group of tracks with the same agreements and per source,
+territory, usage and period; the plan per choice and set of contributors.
+A million distinct contexts cost a few thousand choices and plans.
 """
 
 from __future__ import annotations
