@@ -353,3 +353,9 @@ def test_blank_lines_after_foot_are_tolerated_but_records_are_not(tmp_path: Path
     path = write_dsr(tmp_path, sample_dsr_us_text() + "SU02.02\t3\tS1\tT9\t\tR3-USRW12600003"
                      "\tTRUE\t1\t\t\tOnDemandStream\n", "after.tsv")
     assert any("after FOOT" in m for _, _, m in problems_of(path))
+
+
+def test_a_bad_summary_does_not_flood_the_report_with_its_usage_lines(tmp_path: Path) -> None:
+    text = sample_dsr_us_text().replace("\t21873.41\t", "\t21,873.41\t")
+    found = problems_of(write_dsr(tmp_path, text))
+    assert [(line, field) for line, field, _ in found] == [(4, "NetRevenue")]

@@ -185,6 +185,7 @@ class DsrFile(ParsedFile):
         block = ""
         block_res: dict[str, str] = {}
         in_blocks = False
+        summary_records = 0
         usage_lines = 0
         own_totals: dict[str, Decimal] = {}
         line_no = 0
@@ -274,9 +275,13 @@ class DsrFile(ParsedFile):
                     if in_blocks:
                         add(name, line_no, None,
                             "summary record after the first block; summaries come first")
-                    summary = self._add_summary(fields, lay, line_no, problems)
+                    summary_records += 1
+                    sid, summary = self._add_summary(fields, lay, line_no, problems)
                     if summary is not None:
-                        appenders[summary[0]] = summary[1].streams.append
+                        appenders[sid] = summary.streams.append
+                    elif sid and sid not in appenders:
+                        # Reported already: its usage lines are not errors of their own.
+                        appenders[sid] = array("q").append
                 elif kind == "RE01":
                     in_blocks = True
                     bid = lay.get(fields, "BlockId")
@@ -316,7 +321,7 @@ class DsrFile(ParsedFile):
             # FOOT is the last record, so its line number is the file's line count
             # (blank lines after it, such as an extra newline, are not counted).
             self._check_foot(foot_fields, layouts["FOOT"], foot_line, foot_line,
-                             len(summaries), len(blocks_seen), problems)
+                             summary_records, len(blocks_seen), problems)
         if not problems.full:
             self._settle_summaries(problems)
         problems.raise_if_any()
@@ -368,7 +373,7 @@ class DsrFile(ParsedFile):
             problems.add(name, line_no, "SenderName", "empty; the sender names the source")
 
     def _add_summary(self, fields: list[str], lay: _Layout, line_no: int,
-                     problems: ProblemCollector) -> tuple[str, _Summary] | None:
+                     problems: ProblemCollector) -> tuple[str, _Summary | None]:
         name = self.name
         sid = lay.get(fields, "SummaryRecordId")
         bad: list[str] = []
@@ -392,7 +397,7 @@ class DsrFile(ParsedFile):
             problems.add(name, line_no, "TotalUsages", f"{total} is negative")
             bad.append("TotalUsages")
         if bad:
-            return None
+            return sid, None
         commercial = lay.get(fields, "CommercialModel")
         usage = map_usage(lay.get(fields, "UseType")) or _COMMERCIAL_USAGE.get(
             usage_key(commercial).removesuffix("model"), "stream")
