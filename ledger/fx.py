@@ -153,7 +153,8 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
 def convert(amount: Decimal, from_currency: str, rates: Rates) -> tuple[Decimal, Decimal]:
     """``amount`` in ``from_currency`` as (amount in ``rates.base``, rate used).
 
-    Rounded half-even to the ledger scale; :class:`MissingRate` if there is no rate.
+    Rounded half-even to the ledger scale; :class:`MissingRate` if there is no rate,
+    :class:`~ledger.errors.InvalidAmount` if the result is beyond the ledger's range.
     """
     rate = rates.rate(from_currency)
     exact = MONEY_CONTEXT.multiply(check_amount(amount), rate)

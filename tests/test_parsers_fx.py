@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import InputError
+from ledger.errors import InputError, InvalidAmount
 from ledger.fx import MissingRate, convert, parse_rates
+from ledger.money import MONEY_CONTEXT
 from tests.fixtures_revenue import RATES_CSV
 
 
@@ -37,6 +38,12 @@ def test_convert_rounds_half_even_at_ten_places() -> None:
 def test_base_currency_converts_at_one() -> None:
     rates = parse_rates(RATES_CSV, "rates.csv", base="USD")
     assert convert(Decimal("12.5"), "usd", rates) == (Decimal("12.5"), Decimal(1))
+
+
+def test_a_result_beyond_the_ledger_range_is_refused() -> None:
+    rates = parse_rates("period,currency,rate\n2026-10,VND,100000000\n", "r.csv", base="USD")
+    with pytest.raises(InvalidAmount, match="too large"):
+        convert(Decimal("10000000000000"), "VND", rates)
 
 
 def test_missing_rate_names_currency_and_period() -> None:
@@ -74,9 +81,9 @@ def test_rates_file_needs_a_base_and_a_header() -> None:
 
 
 @given(
-    units=st.integers(min_value=-10**20, max_value=10**20),
+    units=st.integers(min_value=-10**20, max_value=10**20),  # up to 10^10 whole units
     rate_units=st.integers(min_value=1, max_value=10**12),
-    rate_scale=st.integers(min_value=0, max_value=8),
+    rate_scale=st.integers(min_value=4, max_value=12),  # rates up to 10^8: results < 10^18
 )
 def test_convert_is_the_exact_product_rounded_once(units: int, rate_units: int,
                                                    rate_scale: int) -> None:
@@ -85,6 +92,6 @@ def test_convert_is_the_exact_product_rounded_once(units: int, rate_units: int,
     rates = parse_rates(f"period,currency,rate\n2026-10,EUR,{rate_text}\n", "r.csv", base="USD")
     converted, rate = convert(amount, "EUR", rates)
     assert rate == Decimal(rate_text)
-    exact = amount * rate  # Decimal context is wide enough here: 21+12 digits < 60
+    exact = MONEY_CONTEXT.multiply(amount, rate)  # 21 + 12 digits: wider than the default 28
     assert abs(converted - exact) <= Decimal("0.00000000005")
     assert converted == exact.quantize(Decimal("1E-10"), rounding=ROUND_HALF_EVEN)
