@@ -4,7 +4,7 @@ Generates the files once (benchmarks/out/, git-ignored), then parses each in a
 fresh process so peak RSS is that parse's own: ``validate()`` (pass 1) and
 iterating every line (pass 2). Prints lines/s and peak RSS per size, and a
 reference: reading the same file with the csv module and parsing one Decimal
-per line.
+per line. Wall time depends on what else the machine runs; CPU time less so.
 
     python benchmarks/bench_parse.py [--lines 1000000 3000000] [--gz]
 """
@@ -36,6 +36,7 @@ def child(path: str, mode: str) -> None:
     from ledger.parsers import open_revenue_file
 
     start = time.perf_counter()
+    cpu = time.process_time()
     if mode == "baseline":
         n = 0
         with open(path, encoding="utf-8", newline="") as fh:
@@ -44,7 +45,7 @@ def child(path: str, mode: str) -> None:
                     Decimal(row[7])
                     n += 1
         print(json.dumps({"lines": n, "total_s": time.perf_counter() - start,
-                          "peak_mb": _peak_mb()}))
+                          "cpu_s": time.process_time() - cpu, "peak_mb": _peak_mb()}))
         return
     parsed = open_revenue_file(path)
     info = parsed.validate()
@@ -57,7 +58,7 @@ def child(path: str, mode: str) -> None:
         raise SystemExit(f"yielded {n} lines, expected {info.line_count}")
     print(json.dumps({
         "lines": n, "validate_s": validated - start, "iterate_s": done - validated,
-        "total_s": done - start, "peak_mb": _peak_mb(),
+        "total_s": done - start, "cpu_s": time.process_time() - cpu, "peak_mb": _peak_mb(),
         "totals": {k: str(v) for k, v in info.totals.items()},
     }))
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(f"{'lines':>10} {'mode':>9} {'validate':>9} {'iterate':>8} {'total':>7} "
-          f"{'lines/s':>10} {'peak RSS':>9}")
+          f"{'CPU':>7} {'lines/s':>10} {'peak RSS':>9}")
     for lines in args.lines:
         path = out / f"dsr_{lines}.tsv{'.gz' if args.gz else ''}"
         if not path.exists():
@@ -91,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
             r = json.loads(result.stdout)
             rate = r["lines"] / r["total_s"]
             print(f"{lines:>10} {mode:>9} {r.get('validate_s', 0):>8.2f}s "
-                  f"{r.get('iterate_s', 0):>7.2f}s {r['total_s']:>6.2f}s {rate:>10,.0f} "
+                  f"{r.get('iterate_s', 0):>7.2f}s {r['total_s']:>6.2f}s {r['cpu_s']:>6.2f}s "
+                  f"{rate:>10,.0f} "
                   f"{r['peak_mb']:>6} MB")
 
 
