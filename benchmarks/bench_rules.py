@@ -12,8 +12,10 @@ Prints, for the same lines:
 
 * plans: choosing the rule and share plan for every line (what the cache
   per distinct context is for), target under 5 s for 1,000,000;
-* resolve: the full resolution with exact amounts (parts summing to each
-  line's amount), one allocation per step per line.
+* resolve: the full resolution with exact amounts (Part values summing to
+  each line's amount), one allocation per step per line;
+* split_units: the same allocation as integer units of 10^-10, the form the
+  ledger stores (``ledger.money.to_parts``), for bulk posting.
 
 Usage: ``python benchmarks/bench_rules.py [--lines 1000000] [--seed 7]``.
 Money is Decimal throughout; no float touches an amount.
@@ -31,6 +33,7 @@ from ledger.agreements import parse_agreements
 from ledger.attribution import AttributionReport, AttributionWeight
 from ledger.catalog import Catalog, Contribution, Party, Track
 from ledger.identifiers import countries
+from ledger.money import to_units
 from ledger.rules import LineContext, Resolver
 
 TRACKS = 2_000
@@ -193,6 +196,16 @@ def main() -> None:
     print(
         f"resolve: {len(lines):,} lines with exact amounts in {resolve_s:.2f} s "
         f"({len(lines) / resolve_s:,.0f} lines/s, {parts:,} parts)"
+    )
+
+    units = [to_units(ctx.amount) for ctx in lines]
+    t0 = time.perf_counter()
+    for ctx, u in zip(lines, units, strict=True):
+        resolver.plan(ctx).split_units(u, ctx.quantity)
+    units_s = time.perf_counter() - t0
+    print(
+        f"split_units: {len(lines):,} lines as integer units in {units_s:.2f} s "
+        f"({len(lines) / units_s:,.0f} lines/s)"
     )
 
 

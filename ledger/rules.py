@@ -182,16 +182,37 @@ class SharePlan:
     # Allocation steps, precomputed from the fees' order (see :meth:`allocate`).
     _steps: tuple[_Step, ...] = field(repr=False, compare=False)
     _final: dict[_Key, int] = field(repr=False, compare=False)
+    _keys: tuple[_Key, ...] = field(repr=False, compare=False)  # fees, then shares
 
     def allocate(self, amount: Decimal, quantity: int = 0) -> tuple[Part, ...]:
-        """The parts of ``amount``; they sum to it exactly.
+        """The parts of ``amount``; they sum to it exactly (see :meth:`split_units`)."""
+        units = _units(amount)
+        split = self.split_units(units, quantity)
+        magnitude = -units if units < 0 else units
+        parts: list[Part] = []
+        n_fees = len(self.fees)
+        for fee, fu in zip(self.fees, split, strict=False):
+            if fee.percent is not None:
+                share = fee.percent
+            else:
+                share = Fraction(abs(fu), magnitude) if magnitude else Fraction(0)
+            parts.append(Part(fee.party_id, fee.role, share, _amount(fu), fee.rule_ref, "fee", None))
+        for s, su in zip(self.shares, split[n_fees:], strict=True):
+            parts.append(
+                Part(s.party_id, s.role, s.share, _amount(su), s.rule_ref, s.kind, s.attribution_weight)
+            )
+        return tuple(parts)
+
+    def split_units(self, units: int, quantity: int = 0) -> tuple[int, ...]:
+        """Integer core of :meth:`allocate` for bulk paths that store units of 10^-10
+        (see :func:`ledger.money.to_parts`): one amount per fee, then per share, in the
+        order of ``fees + shares``; they sum to ``units`` exactly.
 
         The fees split the work into steps: the percentage fees up to a
         per-unit fee are one allocation of what is left (the rest going on),
         then the per-unit fee is taken; the last percentage fees and the split
         sheet are one final allocation.
         """
-        units = _units(amount)
         sign = -1 if units < 0 else 1
         magnitude = units * sign
         rest = magnitude
@@ -213,29 +234,10 @@ class SharePlan:
             taken.update(allocate_units(rest, self._final))
         elif rest:
             raise LedgerError(f"{self.matched}: nothing to split {rest} units over")
-        parts: list[Part] = []
-        for i, fee in enumerate(self.fees):
-            fu = taken.get((fee.party_id, fee.role, "fee", i), 0)
-            if fee.percent is not None:
-                share = fee.percent
-            else:
-                share = Fraction(fu, magnitude) if magnitude else Fraction(0)
-            parts.append(
-                Part(fee.party_id, fee.role, share, _amount(sign * fu), fee.rule_ref, "fee", None)
-            )
-        for i, s in enumerate(self.shares):
-            parts.append(
-                Part(
-                    s.party_id,
-                    s.role,
-                    s.share,
-                    _amount(sign * taken.get((s.party_id, s.role, s.kind, i), 0)),
-                    s.rule_ref,
-                    s.kind,
-                    s.attribution_weight,
-                )
-            )
-        return tuple(parts)
+        get = taken.get
+        if sign > 0:
+            return tuple([get(k, 0) for k in self._keys])
+        return tuple([-get(k, 0) for k in self._keys])
 
 
 _Key = tuple[str, str, str, int]
@@ -557,6 +559,8 @@ class Resolver:
             explanation=tuple(lines),
             _steps=steps,
             _final=final,
+            _keys=tuple((f.party_id, f.role, "fee", i) for i, f in enumerate(fees))
+            + tuple((x.party_id, x.role, x.kind, i) for i, x in enumerate(shares)),
         )
 
     def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext) -> PlannedFee:

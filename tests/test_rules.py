@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ledger.agreements import Agreement, parse_agreements
 from ledger.attribution import parse_attribution
 from ledger.catalog import Catalog, parse_catalog
+from ledger.money import to_units
 from ledger.rules import (
     AmbiguousRules,
     FeeCurrencyMismatch,
@@ -287,6 +288,11 @@ def test_parts_always_sum_to_the_amount(sheet: dict[str, Any], amount: Decimal, 
     assert all(p.amount == 0 or (p.amount > 0) == (amount > 0) for p in result.parts)
     refund = resolve(line(str(-amount), quantity=-quantity), agreements, catalog)
     assert [p.amount for p in refund.parts] == [-p.amount for p in result.parts]
+    # The integer path for bulk posting gives the same parts in units of 10^-10.
+    plan = Resolver(agreements, catalog).plan(line())
+    units = plan.split_units(to_units(amount), quantity)
+    assert sum(units) == to_units(amount)
+    assert list(units) == [to_units(p.amount) for p in result.parts]
 
 
 @settings(max_examples=100, deadline=None)
