@@ -301,3 +301,16 @@ def test_detect_format_by_content(tmp_path: Path, writer, expected: str) -> None
 def test_unknown_format_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not a format"):
         open_revenue_file(write_distrokid(tmp_path / "dk.tsv"), fmt="xlsx")
+
+
+def test_mapped_fx_trio_is_kept_and_checked_unless_told_not_to(tmp_path: Path) -> None:
+    base = ("columns: {isrc: isrc, amount: usd, quantity: n, original_amount: eur,"
+            " original_currency: cur, fx_rate: rate, period: month}\n"
+            "constants: {currency: USD, usage: stream, territory: DE}\nname: Fx Co\n")
+    path = write_text(tmp_path / "fx.csv", "isrc,n,eur,cur,rate,usd,month\n"
+                      "DEA122600001,5,10.00,EUR,1.0812,10.9000,2026-10\n")
+    [(line, field, _)] = problems(path, mapping=parse_mapping(base, "m.yaml"))
+    assert (line, field) == (2, "usd")
+    [ln] = list(open_revenue_file(path, mapping=parse_mapping(base + "check_fx: false\n", "m")))
+    assert (ln.amount, ln.original_amount, ln.original_currency, ln.fx_rate) == (
+        Decimal("10.9"), Decimal("10"), "EUR", Decimal("1.0812"))

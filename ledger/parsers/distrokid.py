@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ledger.parsers.mapped import Mapping, TabularFile, make_mapping
+from ledger.parsers.mapped import Mapping, make_mapping
 
 SOURCE: Final = "DistroKid"
 HEADER: Final = (
@@ -20,7 +20,8 @@ HEADER: Final = (
     "Quantity", "Team Percentage", "Source Type", "Country of Sale",
     "Songwriter Royalties Withheld (USD)", "Earnings (USD)", "Recoup (USD)",
 )
-"""The columns of a DistroKid bank-details export, in order."""
+"""The columns of a DistroKid bank-details export, in order. Open files with
+:func:`ledger.parsers.open_revenue_file` (``fmt='distrokid'`` or detected)."""
 
 MAPPING: Final[Mapping] = make_mapping(
     {
@@ -41,7 +42,3 @@ MAPPING: Final[Mapping] = make_mapping(
     format="distrokid",
 )
 
-
-def open_distrokid(path: str, *, source: str | None = None, period: str | None = None,
-                   limit: int = 100) -> TabularFile:
-    return TabularFile(path, MAPPING, source=source, period=period, limit=limit)

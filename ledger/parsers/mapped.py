@@ -29,6 +29,8 @@ The mapping file (YAML)::
     usage_map:                  # the file's usage words -> stream|download|ugc|radio|other
       Premium Stream: stream    # (common words such as Streaming or Download are known already)
     unknown_usage: error        # or "other": what an unknown usage word becomes
+    check_fx: true              # with the fx trio: amount must be original_amount x fx_rate
+                                # to the last digit written (one unit of it allowed)
 
 Each of source, territory, usage, quantity, amount, currency and period must
 come from a column or a constant (period may instead be given at import time;

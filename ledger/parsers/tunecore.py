@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from ledger.parsers.mapped import Mapping, TabularFile, make_mapping
+from ledger.parsers.mapped import Mapping, make_mapping
 
 SOURCE: Final = "TuneCore"
 HEADER: Final = (
@@ -20,7 +20,8 @@ HEADER: Final = (
     "Sales Type", "# Units Sold", "Per Unit Price", "Net Sales", "Net Sales Currency",
     "Exchange Rate", "Total Earned", "Currency",
 )
-"""The columns of a TuneCore sales report, in order."""
+"""The columns of a TuneCore sales report, in order. Open files with
+:func:`ledger.parsers.open_revenue_file` (``fmt='tunecore'`` or detected)."""
 
 MAPPING: Final[Mapping] = make_mapping(
     {
@@ -44,7 +45,3 @@ MAPPING: Final[Mapping] = make_mapping(
     format="tunecore",
 )
 
-
-def open_tunecore(path: str, *, source: str | None = None, period: str | None = None,
-                  limit: int = 100) -> TabularFile:
-    return TabularFile(path, MAPPING, source=source, period=period, limit=limit)
