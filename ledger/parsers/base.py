@@ -368,6 +368,3 @@ class IsrcCache:
 def freeze_totals(totals: dict[str, Decimal]) -> MappingProxyType[str, Decimal]:
     return MappingProxyType(dict(sorted(totals.items())))
 
-
-def input_error(name: str, line: int | None, field: str | None, message: str) -> InputError:
-    return InputError([Problem(name, line, field, message)])

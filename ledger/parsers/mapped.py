@@ -75,8 +75,6 @@ from ledger.parsers.textio import TextSource
 
 FIELDS: Final = ("isrc", "title", "source", "territory", "usage", "quantity", "amount",
                  "currency", "period", "original_amount", "original_currency", "fx_rate")
-REQUIRED: Final = ("isrc", "source", "territory", "usage", "quantity", "amount", "currency",
-                   "period")
 CONSTANT_OK: Final = frozenset({"source", "territory", "usage", "quantity", "currency", "period"})
 FX_TRIO: Final = ("original_amount", "original_currency", "fx_rate")
 _KEYS: Final = frozenset({"name", "delimiter", "encoding", "decimal", "skip_rows", "columns",
