@@ -1,7 +1,8 @@
 """Benchmark: resolve 1,000,000 revenue-line contexts against 50 agreements.
 
 Generates a catalog of 2,000 tracks (8 contributors each: curator, producer,
-two model vendors, three training-data licensors, the label), 50 agreements
+two model vendors, three training-data licensors, the label; no two tracks
+with quite the same contributors and weights), 50 agreements
 written as YAML and parsed (each covering 40 tracks, with a 15 % distribution
 fee, a capped per-stream licence fee, and four rules: standard, an EU
 override, UGC, and one store), an attribution report, and N line contexts
@@ -47,24 +48,27 @@ def isrc(n: int) -> str:
 
 
 def build_catalog() -> Catalog:
+    """Every track has its own contributors (200 curators, 100 producers, licensor
+    weights that vary), so share plans cannot be shared between tracks."""
     parties = [
         Party("label", "Bench Label", "company", "USD", is_operator=True),
-        Party("producer", "Producer", "person", "USD", Decimal("50")),
-        Party("curator", "Curator", "person", "USD", Decimal("50")),
         Party("music-model", "Music Model Inc.", "company", "USD"),
         Party("voice-model", "Voice Model Inc.", "company", "USD"),
-    ] + [Party(f"licensor-{i}", f"Licensor {i}", "company", "USD") for i in range(3)]
+    ]
+    parties += [Party(f"curator-{i}", f"Curator {i}", "person", "USD") for i in range(200)]
+    parties += [Party(f"producer-{i}", f"Producer {i}", "person", "USD") for i in range(100)]
+    parties += [Party(f"licensor-{i}", f"Licensor {i}", "company", "USD") for i in range(3)]
     tracks = [Track(isrc(n), f"Track {n}", f"Artist {n % 97}") for n in range(TRACKS)]
     contributions: list[Contribution] = []
     for n in range(TRACKS):
         code = isrc(n)
         contributions += [
-            Contribution(code, "curator", "curator"),
-            Contribution(code, "producer", "producer"),
+            Contribution(code, f"curator-{n % 200}", "curator"),
+            Contribution(code, f"producer-{n % 100}", "producer"),
             Contribution(code, "music-model", "model_vendor", Fraction(2)),
             Contribution(code, "voice-model", "model_vendor", Fraction(1)),
-            Contribution(code, "licensor-0", "training_data_licensor", Fraction(5)),
-            Contribution(code, "licensor-1", "training_data_licensor", Fraction(3)),
+            Contribution(code, "licensor-0", "training_data_licensor", Fraction(5 + n % 7)),
+            Contribution(code, "licensor-1", "training_data_licensor", Fraction(3 + n % 11)),
             Contribution(code, "licensor-2", "training_data_licensor", Fraction(2)),
             Contribution(code, "label", "label"),
         ]
@@ -89,7 +93,7 @@ def agreements_yaml() -> str:
       - id: standard
         shares:
           - {{role: curator, share: 20%}}
-          - {{party: producer, share: 30%}}
+          - {{role: producer, share: 30%}}
           - {{role: model_vendor, share: 10%}}
           - {{role: training_data_licensor, share: 15%, divide_by: attribution}}
           - {{party: label, share: remaining}}
@@ -98,7 +102,7 @@ def agreements_yaml() -> str:
         when: {{territory: EU}}
         shares:
           - {{role: curator, share: 18%}}
-          - {{party: producer, share: 32%}}
+          - {{role: producer, share: 32%}}
           - {{role: model_vendor, share: 10%}}
           - {{role: training_data_licensor, share: 15%, divide_by: attribution}}
           - {{party: label, share: remaining}}
@@ -107,7 +111,7 @@ def agreements_yaml() -> str:
         when: {{usage: ugc}}
         shares:
           - {{role: curator, share: 30%}}
-          - {{party: producer, share: 1/3}}
+          - {{role: producer, share: 1/3}}
           - {{role: training_data_licensor, share: 1/7, divide_by: attribution}}
           - {{party: label, share: remaining}}
       - id: store
@@ -115,7 +119,7 @@ def agreements_yaml() -> str:
         when: {{source: [Deezer], usage: [stream, download]}}
         shares:
           - {{role: curator, share: 25%}}
-          - {{party: producer, share: 25%}}
+          - {{role: producer, share: 25%}}
           - {{role: model_vendor, share: 10%, divide_by: equal}}
           - {{role: training_data_licensor, share: 15%}}
           - {{party: label, share: remaining}}

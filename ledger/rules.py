@@ -146,7 +146,12 @@ class PlannedFee:
     percent: Fraction | None
     per_unit_units: int | None  # rate in units of 10^-10
     cap: Fraction | None
-    text: str
+    fee: Fee = field(repr=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        """The fee's terms in words (built only when asked)."""
+        return self.fee.describe()
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +162,19 @@ class PlannedShare:
     rule_ref: str
     kind: str  # share | pool
     attribution_weight: Fraction | None
-    basis: str  # why this share, in words
+    method: str  # how it was reached, e.g. "by declared contribution weight"
+    pool_share: Fraction | None = None  # the role's share, for a pool member
+    pool_weight: Fraction | None = None  # the member's weight within the pool
+
+    @property
+    def basis(self) -> str:
+        """Why this share, in words (built only when asked)."""
+        if self.pool_share is None or self.pool_weight is None:
+            return self.method
+        return (
+            f"{format_share(self.pool_weight)} of the {self.role} pool "
+            f"({format_share(self.pool_share)}) {self.method}"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,11 +195,23 @@ class SharePlan:
     agreement: Agreement
     fees: tuple[PlannedFee, ...]
     shares: tuple[PlannedShare, ...]
-    explanation: tuple[str, ...]
+    rule: Rule = field(repr=False, compare=False)
     # Allocation steps, precomputed from the fees' order (see :meth:`allocate`).
     _steps: tuple[_Step, ...] = field(repr=False, compare=False)
     _final: dict[_Key, int] = field(repr=False, compare=False)
     _keys: tuple[_Key, ...] = field(repr=False, compare=False)  # fees, then shares
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        """The rule, fees and shares in words (built only when asked)."""
+        rule = self.rule
+        lines = [f"rule {self.matched} (priority {rule.priority}) applies: {rule.when.describe()}"]
+        lines += [f"fee {f.rule_ref.rpartition(':')[2]}: {f.text}" for f in self.fees]
+        lines += [
+            f"{s.party_id} ({s.role}): {format_share(s.share)} of the split, {s.basis}"
+            for s in self.shares
+        ]
+        return tuple(lines)
 
     def allocate(self, amount: Decimal, quantity: int = 0) -> tuple[Part, ...]:
         """The parts of ``amount``; they sum to it exactly (see :meth:`split_units`)."""
@@ -257,9 +286,12 @@ def _int_weights(fractions: dict[_Key, Fraction]) -> dict[_Key, int]:
 
 
 def _steps(
-    fees: Sequence[PlannedFee], shares: Sequence[PlannedShare]
+    fees: Sequence[PlannedFee], share_weights: dict[_Key, int]
 ) -> tuple[tuple[_Step, ...], dict[_Key, int]]:
-    """Group fees into allocation steps; the last step also holds the split sheet."""
+    """Group fees into allocation steps; the last step also holds the split sheet.
+
+    ``share_weights`` are the split sheet's shares as integers over their sum.
+    """
     steps: list[_Step] = []
     pending: dict[_Key, Fraction] = {}
     carry = Fraction(1)
@@ -275,10 +307,20 @@ def _steps(
             weights = _int_weights(pending)
         steps.append(_Step(weights, fee, key))
         pending, carry = {}, Fraction(1)
-    final = dict(pending)
-    for i, s in enumerate(shares):
-        final[(s.party_id, s.role, s.kind, i)] = carry * s.share
-    return tuple(steps), _int_weights({k: v for k, v in final.items() if v})
+    if not pending:
+        return tuple(steps), share_weights
+    # Trailing percentage fees and the split sheet: one allocation. Over a common
+    # denominator L: a fee gets its fraction of L, a share carry * its weight / total.
+    total = sum(share_weights.values())
+    whole = carry / total
+    fractions = [f for f in pending.values() if f] + [whole]
+    common = lcm(*(f.denominator for f in fractions))
+    final = {k: f.numerator * (common // f.denominator) for k, f in pending.items() if f}
+    scale = whole.numerator * (common // whole.denominator)
+    for k, w in share_weights.items():
+        if w and scale:
+            final[k] = w * scale
+    return tuple(steps), final
 
 
 _MAX_UNITS: Final = 10 ** (18 + SCALE)
@@ -307,7 +349,11 @@ class Resolution:
 
     parts: tuple[Part, ...]
     matched: str
-    explanation: tuple[str, ...]
+    plan: SharePlan = field(repr=False, compare=False)
+
+    @property
+    def explanation(self) -> tuple[str, ...]:
+        return self.plan.explanation
 
 
 Attribution = Mapping[str, AttributionReport] | AttributionReport | None
@@ -348,12 +394,13 @@ class Resolver:
         self._rows: dict[str, frozenset[str]] = {}
         self._selections: dict[tuple[object, ...], _Selection | _Cached] = {}
         self._plans: dict[tuple[object, ...], SharePlan | _Cached] = {}
+        self._sheets: dict[tuple[object, ...], tuple[list[PlannedShare], dict[_Key, int]]] = {}
         self._by_track: dict[str, tuple[Agreement, ...]] = {}
 
     def resolve(self, ctx: LineContext) -> Resolution:
         """Parts for one line; raises a :class:`ResolutionError` if it cannot be split."""
         plan = self.plan(ctx)
-        return Resolution(plan.allocate(ctx.amount, ctx.quantity), plan.matched, plan.explanation)
+        return Resolution(plan.allocate(ctx.amount, ctx.quantity), plan.matched, plan)
 
     def plan(self, ctx: LineContext) -> SharePlan:
         """The share plan for a line's context (cached); raises :class:`ResolutionError`.
@@ -537,31 +584,44 @@ class Resolver:
     def _build(self, ctx: LineContext, sel: _Selection) -> SharePlan:
         agreement, rule = sel.agreement, sel.rule
         matched = f"{agreement.ref}#{rule.id}"
-        lines = [f"rule {matched} (priority {rule.priority}) applies: {rule.when.describe()}"]
-        fees: list[PlannedFee] = []
-        for fee in sel.fees:
-            fees.append(self._plan_fee(fee, agreement, ctx))
-            lines.append(f"fee {fee.id}: {fee.describe()}")
-        shares: list[PlannedShare] = []
-        remaining = 1 - rule.explicit_total
-        for entry in rule.shares:
-            share = entry.share if entry.share is not None else remaining
-            shares.extend(self._plan_entry(entry, share, ctx, matched))
-        shares = [s for s in shares if s.share != 0]
-        for s in shares:
-            lines.append(f"{s.party_id} ({s.role}): {format_share(s.share)} of the split, {s.basis}")
-        steps, final = _steps(fees, shares)
+        fees = [self._plan_fee(fee, agreement, ctx) for fee in sel.fees]
+        shares, share_weights = self._sheet(ctx, sel, matched)
+        steps, final = _steps(fees, share_weights)
         return SharePlan(
             matched=matched,
             agreement=agreement,
             fees=tuple(fees),
             shares=tuple(shares),
-            explanation=tuple(lines),
+            rule=rule,
             _steps=steps,
             _final=final,
             _keys=tuple((f.party_id, f.role, "fee", i) for i, f in enumerate(fees))
             + tuple((x.party_id, x.role, x.kind, i) for i, x in enumerate(shares)),
         )
+
+    def _sheet(
+        self, ctx: LineContext, sel: _Selection, matched: str
+    ) -> tuple[list[PlannedShare], dict[_Key, int]]:
+        """The split sheet for a track: its shares and their integer weights (cached per
+        rule and contributors: the fees vary by line, the sheet does not)."""
+        track = self._tracks[ctx.isrc]
+        rows = self._rows.get(ctx.period) or frozenset()
+        key = (matched, track[1], ctx.period, ctx.isrc if ctx.isrc in rows else "")
+        found = self._sheets.get(key)
+        if found is None:
+            rule = sel.rule
+            shares: list[PlannedShare] = []
+            remaining = 1 - rule.explicit_total
+            for entry in rule.shares:
+                share = entry.share if entry.share is not None else remaining
+                shares.extend(self._plan_entry(entry, share, ctx, matched))
+            shares = [x for x in shares if x.share]
+            weights = _int_weights(
+                {(x.party_id, x.role, x.kind, i): x.share for i, x in enumerate(shares)}
+            )
+            found = (shares, weights)
+            self._sheets[key] = found
+        return found
 
     def _plan_fee(self, fee: Fee, agreement: Agreement, ctx: LineContext) -> PlannedFee:
         ref = f"{agreement.ref}#fee:{fee.id}"
@@ -572,10 +632,8 @@ class Resolver:
                     f"fee {ref} is {fee.currency} per unit but the line is in {ctx.currency}",
                     hint="convert the line to the ledger currency when importing",
                 )
-            return PlannedFee(
-                fee.party_id, role, ref, None, to_units(fee.per_unit), fee.cap, fee.describe()
-            )
-        return PlannedFee(fee.party_id, role, ref, fee.percent, None, None, fee.describe())
+            return PlannedFee(fee.party_id, role, ref, None, to_units(fee.per_unit), fee.cap, fee)
+        return PlannedFee(fee.party_id, role, ref, fee.percent, None, None, fee)
 
     def _plan_entry(
         self, entry: ShareEntry, share: Fraction, ctx: LineContext, ref: str
@@ -604,7 +662,9 @@ class Resolver:
                     ref,
                     "pool",
                     w if attributed else None,
-                    f"{format_share(w)} of the {role} pool ({format_share(share)}) {basis}",
+                    basis,
+                    share,
+                    w,
                 )
             )
         return out
