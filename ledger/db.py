@@ -53,6 +53,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
+    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk index inserts stay in memory
+    cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
 
 

@@ -27,7 +27,7 @@ import hashlib
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import groupby, islice
@@ -83,19 +83,21 @@ class Leg:
     usage: str | None = None
     rule_ref: str | None = None
     memo: str | None = None
+    usage_period: str | None = None
 
-    def canonical(self) -> str:
+    def canonical(self, units: int | None = None) -> str:
         return "\x1f".join(
             (
                 self.account,
                 self.currency,
-                str(to_units(self.amount)),
+                str(to_units(self.amount) if units is None else units),
                 self.isrc or "",
                 self.source or "",
                 self.territory or "",
                 self.usage or "",
                 self.rule_ref or "",
                 self.memo or "",
+                self.usage_period or "",
             )
         )
 
@@ -112,7 +114,7 @@ class EntryDraft:
     source_ref: str | None = None
     reverses: int | None = None
 
-    def content_hash(self) -> str:
+    def content_hash(self, units: Sequence[int] | None = None) -> str:
         head = "\x1e".join(
             (
                 self.key,
@@ -123,7 +125,9 @@ class EntryDraft:
                 str(self.reverses or ""),
             )
         )
-        body = "\x1e".join(leg.canonical() for leg in self.legs)
+        if units is None:
+            units = [to_units(leg.amount) for leg in self.legs]
+        body = "\x1e".join(leg.canonical(u) for leg, u in zip(self.legs, units, strict=True))
         return hashlib.sha256(f"{head}\x1d{body}".encode()).hexdigest()
 
 
@@ -143,8 +147,11 @@ def chain_hash(prev_hash: str, entry_id: int, posted_at: str, content_hash: str)
     return hashlib.sha256(f"{prev_hash}|{entry_id}|{posted_at}|{content_hash}".encode()).hexdigest()
 
 
-def check_balanced(draft: EntryDraft) -> None:
-    """Refuse an entry whose legs do not sum to zero in every currency (pure)."""
+def check_balanced(draft: EntryDraft, units: Sequence[int] | None = None) -> list[int]:
+    """Refuse an entry whose legs do not sum to zero in every currency (pure).
+
+    Returns each leg's amount in 10^-10 units, so callers convert only once.
+    """
     if not draft.key or len(draft.key) > 200:
         raise UnbalancedEntry(
             f"entry {draft.key!r}: an idempotency key of 1 to 200 characters is needed"
@@ -154,10 +161,13 @@ def check_balanced(draft: EntryDraft) -> None:
     parse_period(draft.period)
     if len(draft.legs) < 2:
         raise UnbalancedEntry(f"entry {draft.key}: needs at least two legs")
+    if units is None:
+        units = [to_units(leg.amount) for leg in draft.legs]
     totals: dict[str, int] = defaultdict(int)
-    for leg in draft.legs:
-        currency(leg.currency)
-        totals[leg.currency] += to_units(leg.amount)
+    for leg, u in zip(draft.legs, units, strict=True):
+        totals[leg.currency] += u
+    for code in totals:
+        currency(code)
     off = {c: t for c, t in totals.items() if t}
     if off:
         detail = ", ".join(f"{c} off by {to_text(from_units(t))}" for c, t in sorted(off.items()))
@@ -165,6 +175,7 @@ def check_balanced(draft: EntryDraft) -> None:
             f"entry {draft.key}: does not balance ({detail})",
             hint="debits and credits must sum to zero in each currency",
         )
+    return list(units)
 
 
 def _now() -> str:
@@ -248,8 +259,8 @@ def _existing(session: Session, draft: EntryDraft, content: str) -> PostedEntry 
 
 def post(session: Session, draft: EntryDraft) -> PostedEntry:
     """Post one entry (or return the identical one already posted under its key)."""
-    check_balanced(draft)
-    content = draft.content_hash()
+    units = check_balanced(draft)
+    content = draft.content_hash(units)
     existing = _existing(session, draft, content)
     if existing is not None:
         return existing
@@ -260,7 +271,7 @@ def post(session: Session, draft: EntryDraft) -> PostedEntry:
     accounts.ensure(leg.account for leg in draft.legs)
     head = _head(session)
     writer = _Writer(session, head, accounts)
-    posted = writer.write([(draft, content)])[0]
+    posted = writer.write([(draft, content, units)])[0]
     writer.finish()
     return posted
 
@@ -288,10 +299,10 @@ def post_many(
         batch = list(islice(iterator, chunk))
         if not batch:
             break
-        prepared: list[tuple[EntryDraft, str]] = []
+        prepared: list[tuple[EntryDraft, str, list[int]]] = []
         keys: set[str] = set()
         for draft in batch:
-            check_balanced(draft)
+            units = check_balanced(draft)
             if draft.key in keys:
                 raise IdempotencyConflict(
                     f"idempotency key {draft.key!r} appears twice in one batch"
@@ -302,7 +313,7 @@ def post_many(
                 periods_ok.add(draft.period)
             if draft.reverses is not None:
                 _check_reversible(session, draft.reverses)
-            prepared.append((draft, draft.content_hash()))
+            prepared.append((draft, draft.content_hash(units), units))
         accounts.ensure(leg.account for draft in batch for leg in draft.legs)
         try:
             writer.write(prepared)
@@ -332,13 +343,13 @@ class _Writer:
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
-    def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
+    def write(self, prepared: Sequence[tuple[EntryDraft, str, list[int]]]) -> list[PostedEntry]:
         posted_at = _now()
         entry_rows: list[tuple[Any, ...]] = []
         posting_rows: list[tuple[Any, ...]] = []
         result: list[PostedEntry] = []
         account_id = self.accounts.id_of
-        for draft, content in prepared:
+        for draft, content, units in prepared:
             entry_id = self.next_entry
             self.next_entry += 1
             digest = chain_hash(self.prev_hash, entry_id, posted_at, content)
@@ -357,10 +368,9 @@ class _Writer:
                     digest,
                 )
             )
-            for leg in draft.legs:
-                units = to_units(leg.amount)
-                whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
-                sign = -1 if units < 0 else 1
+            for leg, u in zip(draft.legs, units, strict=True):
+                whole, frac = divmod(abs(u), FRAC_PER_WHOLE)
+                sign = -1 if u < 0 else 1
                 posting_rows.append(
                     (
                         self.next_posting,
@@ -373,6 +383,7 @@ class _Writer:
                         leg.source,
                         leg.territory,
                         leg.usage,
+                        leg.usage_period,
                         leg.rule_ref,
                         leg.memo,
                     )
@@ -411,7 +422,7 @@ class _Writer:
             cur = dbapi.cursor()
             try:
                 cur.executemany(
-                    f"INSERT INTO posting ({POSTING_COLS}) VALUES ({_marks(12)})", postings
+                    f"INSERT INTO posting ({POSTING_COLS}) VALUES ({_marks(13)})", postings
                 )
                 cur.executemany(
                     f"INSERT INTO journal_entry ({ENTRY_COLS}) VALUES ({_marks(11)})", entries
@@ -434,7 +445,7 @@ class _Writer:
 
 POSTING_COLS = (
     "id, entry_id, account_id, currency, amount_whole, amount_frac, isrc, source, territory, "
-    "usage, rule_ref, memo"
+    "usage, usage_period, rule_ref, memo"
 )
 ENTRY_COLS = (
     "id, idempotency_key, period, kind, description, source_ref, reverses_id, posted_at, "
@@ -474,6 +485,7 @@ def _leg(p: Posting, code: str) -> Leg:
         p.usage,
         p.rule_ref,
         p.memo,
+        p.usage_period,
     )
 
 
@@ -501,20 +513,7 @@ def reversal_draft(
         period=period,
         kind="reversal",
         description=description or f"Reversal of entry {entry.id}: {entry.description}",
-        legs=tuple(
-            Leg(
-                leg.account,
-                -leg.amount,
-                leg.currency,
-                leg.isrc,
-                leg.source,
-                leg.territory,
-                leg.usage,
-                leg.rule_ref,
-                leg.memo,
-            )
-            for leg in legs
-        ),
+        legs=tuple(replace(leg, amount=-leg.amount) for leg in legs),
         source_ref=entry.source_ref,
         reverses=entry.id,
     )
@@ -696,7 +695,7 @@ def _stream_postings(session: Session, batch: int) -> Iterator[tuple[int, list[t
 
 def _leg_from_row(r: tuple[Any, ...], codes: dict[int, str]) -> Leg:
     # r = (entry_id, id, entry_id, account_id, currency, whole, frac, isrc, source, territory,
-    #      usage, rule_ref, memo)
+    #      usage, usage_period, rule_ref, memo)
     return Leg(
         codes.get(r[3], f"?{r[3]}"),
         from_units(int(r[5]) * FRAC_PER_WHOLE + int(r[6])),
@@ -705,6 +704,7 @@ def _leg_from_row(r: tuple[Any, ...], codes: dict[int, str]) -> Leg:
         r[8],
         r[9],
         r[10],
-        r[11],
         r[12],
+        r[13],
+        r[11],
     )

@@ -25,6 +25,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -157,6 +158,7 @@ class Posting(SQLModel, table=True):
     source: str | None = Field(default=None, max_length=100)
     territory: str | None = Field(default=None, max_length=8)
     usage: str | None = Field(default=None, max_length=16)
+    usage_period: str | None = Field(default=None, max_length=7)
     rule_ref: str | None = Field(default=None, max_length=200)
     memo: str | None = Field(default=None, sa_type=Text)
 
@@ -180,6 +182,179 @@ class LedgerHead(SQLModel, table=True):
     posting_count: int = Field(default=0, sa_type=BigInteger)
 
     __table_args__ = (CheckConstraint("id = 1", name="ledger_head_single_row"),)
+
+
+class Track(SQLModel, table=True):
+    """A recording in the catalog, keyed by ISRC."""
+
+    isrc: str = Field(primary_key=True, max_length=12)
+    title: str = Field(sa_type=Text)
+    display_artist: str = Field(sa_type=Text)
+    release_upc: str | None = Field(default=None, max_length=14)
+    release_title: str | None = Field(default=None, sa_type=Text)
+
+
+class Contribution(SQLModel, table=True):
+    """Who did what on a track: the provenance record the rules divide money by."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    isrc: str = Field(foreign_key="track.isrc", max_length=12, index=True)
+    party_id: str = Field(foreign_key="party.id", max_length=64, index=True)
+    role: str = Field(max_length=32)
+    weight: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", sa_type=Text)
+
+    __table_args__ = (UniqueConstraint("isrc", "party_id", "role", name="uq_contribution"),)
+
+
+class DocumentVersion(SQLModel, table=True):
+    """A loaded input document (catalog, agreements, attribution report), kept verbatim.
+
+    Split runs record the documents they used by hash, so any run can be
+    reproduced from exactly the rules that produced it.
+    """
+
+    __tablename__ = "document_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16, index=True)
+    name: str = Field(max_length=300)
+    sha256: str = Field(max_length=64, index=True)
+    period: str | None = Field(default=None, max_length=7)
+    content: str = Field(sa_type=Text)
+    loaded_at: datetime
+    active: bool = Field(default=True)
+
+    __table_args__ = (UniqueConstraint("kind", "sha256", "period", name="uq_document"),)
+
+
+class RevenueImport(SQLModel, table=True):
+    """One imported file: its hash, where it came from, and the entry it posted."""
+
+    __tablename__ = "revenue_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    filename: str = Field(max_length=500)
+    format: str = Field(max_length=16)
+    source: str = Field(max_length=100)
+    period: str = Field(foreign_key="period.code", max_length=7, index=True)
+    line_count: int = Field(sa_type=BigInteger)
+    suspense_count: int = Field(default=0, sa_type=BigInteger)
+    totals: str = Field(sa_type=Text)
+    status: str = Field(default="posted", max_length=16)
+    entry_id: int | None = Field(default=None, sa_type=BigInteger)
+    superseded_by: int | None = Field(default=None)
+    imported_at: datetime
+
+
+class RevenueLine(SQLModel, table=True):
+    """Every line of every imported file, kept with its file and line number."""
+
+    __tablename__ = "revenue_line"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    import_id: int = Field(foreign_key="revenue_import.id", index=True)
+    line_no: int
+    isrc: str = Field(max_length=64)
+    territory: str = Field(max_length=8)
+    usage: str = Field(max_length=16)
+    usage_period: str = Field(max_length=7)
+    source: str = Field(max_length=100)
+    quantity: int = Field(sa_type=BigInteger)
+    currency: str = Field(max_length=3)
+    amount_whole: int = Field(sa_type=BigInteger)
+    amount_frac: int = Field(sa_type=BigInteger)
+    original_amount: str | None = Field(default=None, max_length=64)
+    original_currency: str | None = Field(default=None, max_length=3)
+    fx_rate: str | None = Field(default=None, max_length=64)
+    suspense_reason: str | None = Field(default=None, max_length=200)
+    detail: str | None = Field(default=None, max_length=200)
+
+    __table_args__ = (*_parts_checks("amount"),)
+
+
+class SuspenseRelease(SQLModel, table=True):
+    """Suspense revenue moved out once its track became known: which lines, which entry."""
+
+    __tablename__ = "suspense_release"
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="revenue_import.id", index=True)
+    isrc: str = Field(max_length=64)
+    entry_id: int = Field(sa_type=BigInteger)
+    released_at: datetime
+
+
+class SplitRun(SQLModel, table=True):
+    """A recorded split run: its inputs (by hash), what it posted, its totals."""
+
+    __tablename__ = "split_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    posted_in: str = Field(max_length=7)
+    inputs_hash: str = Field(max_length=64)
+    inputs: str = Field(sa_type=Text)
+    totals: str = Field(sa_type=Text)
+    entry_id: int | None = Field(default=None, sa_type=BigInteger)
+    adjusts_run_id: int | None = Field(default=None)
+    created_at: datetime
+
+
+class Payout(SQLModel, table=True):
+    """A payment recorded for a party, rounded down to the currency's minor unit."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=7, index=True)
+    party_id: str = Field(foreign_key="party.id", max_length=64, index=True)
+    currency: str = Field(max_length=3)
+    amount: Decimal = Field(sa_type=DecimalText)
+    entry_id: int = Field(sa_type=BigInteger)
+    created_at: datetime
+
+
+class IssuedStatement(SQLModel, table=True):
+    """A statement as issued for a closed period: bytes and hash, served verbatim later."""
+
+    __tablename__ = "issued_statement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    party_id: str = Field(foreign_key="party.id", max_length=64, index=True)
+    period: str = Field(max_length=7, index=True)
+    format: str = Field(max_length=8)
+    sha256: str = Field(max_length=64)
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime
+
+    __table_args__ = (UniqueConstraint("party_id", "period", "format", name="uq_issued"),)
+
+
+class ApiToken(SQLModel, table=True):
+    """An API token: only its SHA-256 is stored; shown once at creation."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    party_id: str | None = Field(default=None, foreign_key="party.id", max_length=64)
+    is_admin: bool = Field(default=False)
+    label: str | None = Field(default=None, max_length=200)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The first response to a money-moving API request, replayed on retry."""
+
+    __tablename__ = "idempotency_record"
+
+    key: str = Field(primary_key=True, max_length=200)
+    scope: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response: str = Field(sa_type=Text)
+    created_at: datetime
 
 
 __all__ = [

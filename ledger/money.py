@@ -137,8 +137,23 @@ def from_parts(whole: int, frac: int) -> Decimal:
     return from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
 
 
+_MAX_UNITS: Final = 10 ** (18 + SCALE)
+
+
 def to_units(amount: Decimal) -> int:
-    """The amount as an integer number of 10^-10 units (exact or an error)."""
+    """The amount as an integer number of 10^-10 units (exact or an error).
+
+    On the hot path of bulk posting: the common case is two Decimal operations;
+    anything unusual falls back to :func:`check_amount` for the exact message.
+    """
+    try:
+        units = int(amount.scaleb(SCALE, context=MONEY_CONTEXT))
+        if units == amount.scaleb(SCALE, context=MONEY_CONTEXT) and -_MAX_UNITS < units < _MAX_UNITS:
+            return units
+    except (ValueError, OverflowError, TypeError, AttributeError, decimal.InvalidOperation):
+        pass
+    if not isinstance(amount, Decimal):
+        raise InvalidAmount(f"{amount!r} is not a Decimal", hint="money is never a float")
     checked = check_amount(amount)
     return int(checked.scaleb(SCALE, context=MONEY_CONTEXT))
 
