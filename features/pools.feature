@@ -42,3 +42,21 @@ Feature: Pools divide a role's share among its contributors
       | northern-lights | training_data_licensor | 100.00 |             |
       | sunset-catalog  | training_data_licensor | 60.00  |             |
       | rust-label      | label                  | 300.00 |             |
+
+  Scenario: Without declared weights a pool is divided equally
+    Given the label "rust-label" with these contributions to "USRW12600001":
+      | party   | role    | weight |
+      | rust    | curator |        |
+      | curator | curator |        |
+      | editor  | curator |        |
+    And the agreement "walk-my-walk" for "USRW12600001" from 2026-10 with the split sheet:
+      | party      | role    | share |
+      |            | curator | 90%   |
+      | rust-label | label   | 10%   |
+    When a line of 9.00 USD for "USRW12600001" from "Spotify" in "US" as "stream" in 2026-10 is split
+    Then the parts are:
+      | party      | role    | amount |
+      | curator    | curator | 2.70   |
+      | editor     | curator | 2.70   |
+      | rust       | curator | 2.70   |
+      | rust-label | label   | 0.90   |

@@ -283,11 +283,15 @@ class Catalog:
     _by_track: dict[str, tuple[Contribution, ...]] = field(
         init=False, repr=False, compare=False, hash=False
     )
+    _releases: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
+    _artists: frozenset[str] = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         by_track: dict[str, list[Contribution]] = {}
         for c in self.contributions:
             by_track.setdefault(c.isrc, []).append(c)
+        object.__setattr__(self, "_releases", frozenset(t.release_upc for t in self.tracks if t.release_upc))
+        object.__setattr__(self, "_artists", frozenset(t.display_artist for t in self.tracks))
         object.__setattr__(self, "_party_index", {p.id: p for p in self.parties})
         object.__setattr__(self, "_track_index", {t.isrc: t for t in self.tracks})
         object.__setattr__(
@@ -329,10 +333,12 @@ class Catalog:
         return tuple(c.role for c in self._by_track.get(isrc, ()) if c.party_id == party_id)
 
     def releases(self) -> frozenset[str]:
-        return frozenset(t.release_upc for t in self.tracks if t.release_upc)
+        """Release codes (13-digit GTIN) that have a track here."""
+        return self._releases
 
     def artists(self) -> frozenset[str]:
-        return frozenset(t.display_artist for t in self.tracks)
+        """Display artists that have a track here."""
+        return self._artists
 
     def iter_tracks(self) -> Iterator[Track]:
         return iter(self.tracks)

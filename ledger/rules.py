@@ -685,7 +685,7 @@ class Resolver:
                         f"by the attribution report for {ctx.period}{model}",
                         True,
                     )
-            fallback = f"no attribution report for {ctx.period}: "
+            fallback = f"without an attribution report for {ctx.period}, "
         else:
             fallback = ""
         if entry.divide_by != "equal" and all(m.weight is not None for m in members):
@@ -793,13 +793,17 @@ class Explanation:
             "why:",
             *(f"  {r}" for r in self.reasons),
             "",
-            f"split of an example {to_text(self.example_amount)} {ctx.currency}"
+            f"split of an example {_money2(self.example_amount)} {ctx.currency}"
             + (f" over {self.example_quantity:,} units" if self.example_quantity else "")
             + ":",
         ]
         if not self.example_quantity and any(f.per_unit_units for f in self.fees):
             out.append("  (per-unit fees are 0.00 here: give the example a quantity to see them)")
         width = max((len(p.party_id) + len(p.role) + 3 for p in self.example_parts), default=10)
+        out.append(
+            f"  {'party (role)':<{width}}  {'kind':<5}  {'share':>12}  {'amount':>12}  rule"
+            "  (a fee's share is of the line, the others' of what is left after fees)"
+        )
         for p in self.example_parts:
             who = f"{p.party_id} ({p.role})"
             weight = (

@@ -349,7 +349,7 @@ def test_explain_a_ugc_line_and_an_unknown_track() -> None:
     result = explain(line(usage="ugc", source="TikTok", quantity=0), agreements, catalog)
     assert result.matched == "walk-my-walk@v2#ugc"
     assert any("fee voice-licence does not apply: usage ugc is not stream" in r for r in result.reasons)
-    assert any("no attribution report for 2026-10" in s.basis for s in result.shares)
+    assert any("without an attribution report for 2026-10, by declared" in s.basis for s in result.shares)
     with pytest.raises(NoAgreement, match="not in the catalog"):
         explain(line(isrc="QZK6H2600014"), agreements, catalog)
 
