@@ -59,11 +59,22 @@ among the track's contributors in that role. ``divide_by`` says how:
   declared weights, then equal, when the period has no report for the track.
 
 A share is a percentage, a fraction or ``remaining``. Without ``remaining``
-the shares of a rule sum to exactly 100 %; with it, to at most 100 %.
+the shares of a rule sum to exactly 100 %; with it, to at most 100 %. Shares
+divide what is left after the fees.
+
+A fee goes to a ``party`` (``role`` optional, defaulting as for shares). A
+per-unit fee is the rate times the line's quantity, at most ``cap`` of the
+line's amount and never more than what is left; it applies only to lines in
+its ``currency`` (revenue is converted to the ledger currency on import).
+
+Conditions: ``source`` compares store names without regard to case;
+``territory`` ``WW`` matches lines a source reports as worldwide (a rule
+without a territory condition matches every territory); a condition lists
+one value or several.
 
 Which rule applies: of the agreements in force for the line's period whose
-scope covers its track (the highest version of each id), the matching rule
-with the highest ``priority``. Give a narrower rule (a country, a store) a
+scope covers its track (of several versions of one id in force, the
+highest), the matching rule with the highest ``priority``. Give a narrower rule (a country, a store) a
 higher priority than the broad one it overrides. Two rules of the same
 priority that could match the same line are an error, across agreements too.
 Only the fees of the agreement whose rule matched apply.
@@ -71,7 +82,12 @@ Only the fees of the agreement whose rule matched apply.
 Validation reports every problem with file, line and key: shares not summing
 to 100 %, more than one ``remaining``, unknown parties, tracks, releases or
 artists, a role pool with no contributor on a track in scope, overlapping
-rules of equal priority, unknown countries, currencies and usage types.
+rules of equal priority (also against agreements already loaded), unknown
+countries, currencies and usage types, and a loaded version whose content
+changed (a version never changes: load a new version instead).
+
+Amounts are split exactly (see :mod:`ledger.rules`): the parts of a line
+always add up to it, to the ledger's 10 decimal places.
 """
 
 from __future__ import annotations
