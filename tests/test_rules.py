@@ -375,3 +375,18 @@ def test_an_example_context_for_explain_without_flags() -> None:
     assert (ctx.territory, ctx.usage, ctx.amount) == ("WW", "stream", Decimal("1000.00"))
     assert result.matched == "walk-my-walk@v2#standard"
     assert "per-unit fees are 0.00 here" in result.render_text()
+
+
+def test_a_pool_can_follow_one_models_attribution_weights(catalog: Catalog) -> None:
+    report = parse_attribution(
+        "licensor,model,weight\nlic-a,MusicLM,3\nlic-b,MusicLM,1\nlic-c,Jukebox,1\n",
+        "r.csv", "2026-10",
+    )
+    a = agreement(fees=[])
+    a["rules"][0]["shares"][3]["model"] = "jukebox"
+    result = resolve(line(), load(catalog, a), catalog, report)
+    pool = {p.party_id: p.attribution_weight for p in result.parts if p.role == "training_data_licensor"}
+    assert pool == {"lic-c": Fraction(1)}
+    whole = resolve(line(), load(catalog, agreement(fees=[])), catalog, report)
+    pool = {p.party_id: p.attribution_weight for p in whole.parts if p.role == "training_data_licensor"}
+    assert pool == {"lic-a": Fraction(3, 5), "lic-b": Fraction(1, 5), "lic-c": Fraction(1, 5)}
