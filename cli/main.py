@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import ledger_cmd
+from cli import catalog_cmd, import_cmd, ledger_cmd
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
 from ledger import db as dbmod
@@ -27,6 +27,11 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 app.add_typer(ledger_cmd.app, name="ledger")
+app.add_typer(catalog_cmd.catalog_app, name="catalog")
+app.add_typer(catalog_cmd.agreements_app, name="agreements")
+app.add_typer(catalog_cmd.attribution_app, name="attribution")
+app.command("import")(import_cmd.import_command)
+app.add_typer(import_cmd.suspense_app, name="suspense")
 
 
 @app.callback()

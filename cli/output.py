@@ -15,7 +15,7 @@ from rich.table import Table
 
 from ledger.money import format_share, to_text
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -49,7 +49,7 @@ from ledger.errors import (
 )
 from ledger.models import Account, JournalEntry, LedgerHead, Period, Posting
 from ledger.money import FRAC_PER_WHOLE, currency, from_units, to_text, to_units
-from ledger.periods import parse_period
+from ledger.periods import next_period, parse_period
 
 GENESIS = "0" * 64
 KINDS = frozenset(
@@ -203,6 +203,31 @@ def require_open(session: Session, code: str) -> None:
         raise PeriodClosed(
             f"period {code} is closed", hint="post corrections into the next open period"
         )
+
+
+def last_closed_period(session: Session) -> str | None:
+    return session.scalars(
+        select(func.max(Period.code)).where(Period.status == "closed")  # type: ignore[arg-type]
+    ).first()
+
+
+def open_period_for(session: Session, wanted: str | None = None) -> str:
+    """The open period a correction lands in: ``wanted`` if it is open, else the
+    month after the last closed period (created if needed)."""
+    last_closed = last_closed_period(session)
+    if wanted:
+        code = parse_period(wanted)
+    else:
+        latest_open = session.scalars(
+            select(func.max(Period.code)).where(Period.status == "open")  # type: ignore[arg-type]
+        ).first()
+        if latest_open is None and last_closed is None:
+            raise Conflict("no period exists yet", hint="give --period YYYY-MM")
+        code = latest_open or next_period(last_closed or "")
+    if last_closed and code <= last_closed:
+        code = next_period(last_closed)
+    ensure_period(session, code)
+    return code
 
 
 def close_period(session: Session, code: str) -> Period:

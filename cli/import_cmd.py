@@ -1,0 +1,159 @@
+"""`royalty import` and `royalty suspense`: revenue in, and what cannot be attributed yet."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.context import state
+from cli.output import amount, console, err_console, print_json, table
+from ledger import imports, suspense
+
+suspense_app = typer.Typer(help="Revenue held until it can be attributed.", no_args_is_help=True)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[imports.ProgressCallback | None]:
+    """A progress bar on stderr for long files; silent when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{label} ({phase})", completed=done, total=total or None)
+
+        yield update
+
+
+def import_command(
+    files: Annotated[list[Path], typer.Argument(help="Revenue files (.tsv, .csv, .gz).")],
+    fmt: Annotated[
+        str, typer.Option("--format", help="auto, dsr, distrokid, tunecore or csv.")
+    ] = "auto",
+    mapping: Annotated[
+        Path | None, typer.Option(help="Column mapping YAML for other CSV files.")
+    ] = None,
+    source: Annotated[str | None, typer.Option(help="Who pays (DSP or distributor name).")] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Accounting period YYYY-MM (default: the file's).")
+    ] = None,
+    fx: Annotated[Path | None, typer.Option(help="Exchange rates CSV for the period.")] = None,
+    replace: Annotated[
+        bool, typer.Option(help="Supersede an earlier import of the same file.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check and summarise; change nothing.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+) -> None:
+    """Import revenue files; each file is one transaction, exact to the last decimal.
+
+    Example: royalty import DSR_*.tsv distrokid.tsv --period 2026-10 --fx rates-2026-10.csv
+    """
+    db = state().ledger()
+    results = []
+    for path in files:
+        with progress_bar(f"Importing {path.name}") as progress:
+            if dry_run:
+                with db.read() as session:
+                    result = imports.import_file(
+                        session,
+                        path,
+                        fmt=fmt,
+                        mapping_path=mapping,
+                        source=source,
+                        period=period,
+                        fx_path=fx,
+                        replace=replace,
+                        dry_run=True,
+                        progress=progress,
+                    )
+            else:
+                with db.write() as session:
+                    result = imports.import_file(
+                        session,
+                        path,
+                        fmt=fmt,
+                        mapping_path=mapping,
+                        source=source,
+                        period=period,
+                        fx_path=fx,
+                        replace=replace,
+                        progress=progress,
+                    )
+        results.append(result)
+        if not as_json:
+            totals = ", ".join(f"{amount(v)} {c}" for c, v in result.totals.items()) or "0"
+            verb = "Would import" if dry_run else f"Imported #{result.import_id}"
+            console.print(
+                f"{verb} {result.filename}: {result.lines} lines, {totals} "
+                f"({amount(result.ledger_total)} {result.ledger_currency} in the ledger), "
+                f"source {result.source}, period {result.period}; "
+                f"suspense {result.suspense_lines} lines, {amount(result.suspense_amount)} {result.ledger_currency}"
+                + (
+                    f"; superseded #{', #'.join(map(str, result.replaced_imports))}"
+                    if result.replaced_imports and not dry_run
+                    else ""
+                )
+            )
+    if as_json:
+        print_json(results if len(results) != 1 else results[0])
+
+
+@suspense_app.command("list")
+def suspense_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Revenue held in suspense, per import and ISRC, with the reason.
+
+    Example: royalty suspense list --json
+    """
+    with state().ledger().read() as session:
+        items = suspense.list_suspense(session)
+    if as_json:
+        print_json(items)
+        return
+    table(
+        "Suspense",
+        ["Import", "File", "ISRC", "Reason", "Lines", "Amount", "Currency"],
+        [(i.import_id, i.filename, i.isrc, i.reason, i.lines, i.amount, i.currency) for i in items],
+        right=["Lines", "Amount"],
+    )
+    if not items:
+        console.print("Nothing in suspense.")
+
+
+@suspense_app.command("resolve")
+def suspense_resolve(
+    period: Annotated[str | None, typer.Option(help="Open period to post the release in.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Release suspense whose ISRC the catalog now knows into undistributed revenue.
+
+    Example: royalty catalog load catalog.yaml && royalty suspense resolve
+    """
+    with state().ledger().write() as session:
+        result = suspense.resolve_suspense(session, period=period)
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"Released {result.groups} suspense group(s), {result.lines} lines, "
+        f"{amount(result.amount)} {result.currency} into period {result.period}; "
+        f"{result.remaining_lines} lines remain in suspense."
+    )

@@ -1,0 +1,152 @@
+"""Suspense: revenue that cannot be attributed yet is held, listed and released.
+
+An import credits ``suspense:revenue`` for lines whose ISRC is malformed or
+not in the catalog. Nothing is dropped: once the catalog knows the track,
+:func:`resolve_suspense` posts a balanced entry moving exactly those amounts
+(same track, source, territory, usage and usage period) to undistributed
+revenue, in an open period, where the next split run picks them up.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from ledger import accounts, journal, settings
+from ledger.journal import EntryDraft, Leg
+from ledger.models import SuspenseRelease, Track
+from ledger.money import FRAC_PER_WHOLE, from_units
+
+
+@dataclass(frozen=True, slots=True)
+class SuspenseItem:
+    import_id: int
+    filename: str
+    isrc: str
+    reason: str
+    lines: int
+    quantity: int
+    amount: Decimal
+    currency: str
+    first_line: int
+    resolvable: bool
+    """True when the catalog now knows the ISRC: `suspense resolve` will release it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveSummary:
+    period: str | None
+    groups: int
+    lines: int
+    amount: Decimal
+    currency: str
+    entry_id: int | None
+    remaining_lines: int
+
+
+_OPEN_SUSPENSE = """
+SELECT l.import_id, i.filename, l.isrc, l.suspense_reason, COUNT(*), SUM(l.quantity),
+       SUM(l.amount_whole), SUM(l.amount_frac), l.currency, MIN(l.line_no)
+FROM revenue_line l JOIN revenue_import i ON i.id = l.import_id
+WHERE l.suspense_reason IS NOT NULL AND i.status = 'posted'
+  AND NOT EXISTS (SELECT 1 FROM suspense_release r
+                  WHERE r.import_id = l.import_id AND r.isrc = l.isrc)
+GROUP BY l.import_id, i.filename, l.isrc, l.suspense_reason, l.currency
+ORDER BY l.import_id, l.isrc
+"""
+
+
+def list_suspense(session: Session) -> list[SuspenseItem]:
+    known = set(session.scalars(select(Track.isrc)))
+    return [
+        SuspenseItem(
+            import_id=int(r[0]),
+            filename=r[1],
+            isrc=r[2],
+            reason=r[3],
+            lines=int(r[4]),
+            quantity=int(r[5]),
+            amount=from_units(int(r[6]) * FRAC_PER_WHOLE + int(r[7])),
+            currency=r[8],
+            first_line=int(r[9]),
+            resolvable=r[2] in known,
+        )
+        for r in session.execute(text(_OPEN_SUSPENSE))
+    ]
+
+
+def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveSummary:
+    """Release every suspense group whose ISRC the catalog now knows (one entry)."""
+    items = [i for i in list_suspense(session) if i.resolvable]
+    remaining = sum(i.lines for i in list_suspense(session)) - sum(i.lines for i in items)
+    ccy = settings.ledger_currency(session)
+    if not items:
+        return ResolveSummary(None, 0, 0, Decimal(0), ccy, None, remaining)
+    target = journal.open_period_for(session, period)
+    legs: list[Leg] = []
+    total = Decimal(0)
+    for item in items:
+        groups: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
+        for src, territory, usage, usage_period, cur, whole, frac in session.execute(
+            text(
+                "SELECT source, territory, usage, usage_period, currency, "
+                "SUM(amount_whole), SUM(amount_frac) FROM revenue_line "
+                "WHERE import_id = :i AND isrc = :s AND suspense_reason IS NOT NULL "
+                "GROUP BY source, territory, usage, usage_period, currency "
+                "ORDER BY source, territory, usage, usage_period, currency"
+            ),
+            {"i": item.import_id, "s": item.isrc},
+        ):
+            groups[(src, territory, usage, usage_period, cur)] += int(whole) * FRAC_PER_WHOLE + int(
+                frac
+            )
+        for (src, territory, usage, usage_period, cur), units in groups.items():
+            amount = from_units(units)
+            dims = dict(
+                isrc=item.isrc,
+                source=src,
+                territory=territory,
+                usage=usage,
+                usage_period=usage_period,
+            )
+            legs.append(
+                Leg(accounts.SUSPENSE, amount, cur, memo=f"import #{item.import_id}", **dims)
+            )
+            legs.append(
+                Leg(
+                    accounts.UNDISTRIBUTED,
+                    -amount,
+                    cur,
+                    memo=f"released from import #{item.import_id}",
+                    **dims,
+                )
+            )
+            total += amount
+    key = "suspense-release:" + ",".join(f"{i.import_id}/{i.isrc}" for i in items)
+    posted = journal.post(
+        session,
+        EntryDraft(
+            key=key[:200],
+            period=target,
+            kind="suspense",
+            description=f"Suspense released: {len(items)} track group(s) now in the catalog",
+            legs=tuple(legs),
+            source_ref="suspense",
+        ),
+    )
+    now = datetime.now(UTC)
+    for item in items:
+        session.add(
+            SuspenseRelease(
+                import_id=item.import_id, isrc=item.isrc, entry_id=posted.id, released_at=now
+            )
+        )
+    session.flush()
+    return ResolveSummary(
+        target, len(items), sum(i.lines for i in items), total, ccy, posted.id, remaining
+    )
