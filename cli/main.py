@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import catalog_cmd, import_cmd, ledger_cmd
+from cli import catalog_cmd, import_cmd, ledger_cmd, split_cmd
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
 from ledger import db as dbmod
@@ -32,6 +32,10 @@ app.add_typer(catalog_cmd.agreements_app, name="agreements")
 app.add_typer(catalog_cmd.attribution_app, name="attribution")
 app.command("import")(import_cmd.import_command)
 app.add_typer(import_cmd.suspense_app, name="suspense")
+app.command("split")(split_cmd.split_command)
+app.command("pay")(split_cmd.pay_command)
+app.command("balances")(split_cmd.balances_command)
+app.add_typer(split_cmd.period_app, name="period")
 
 
 @app.callback()

@@ -1,0 +1,498 @@
+"""Split runs: from undistributed revenue to what each rights-holder is owed.
+
+A split run for period P reads its inputs from the ledger itself: the
+undistributed revenue posted in P by imports, suspense releases and import
+reversals, summed per track, source, territory, usage type, usage period and
+currency. Each group is resolved through the agreements in force
+(:mod:`ledger.rules`) and split exactly (:mod:`ledger.allocation`).
+
+For every shareholder the run posts the gross share (``earned``) and, as a
+separate leg, their part of the fees taken before the split (``fees``, shared
+in proportion to the split); fee recipients get the fee (``fee``). Parts
+that belong to the operator go to income. Groups no agreement covers go to
+suspense with the reason, never dropped.
+
+A run is recorded with the hash of its inputs (revenue groups, agreement and
+attribution documents, contributions). The desired postings are compared with
+what earlier runs for P posted; only the difference is posted, so a rerun on
+the same inputs posts nothing, and a rerun after a correction posts
+adjustment entries (in P if it is open, else in the next open period) linked
+to the run they adjust. ``dry_run`` computes that difference without posting.
+
+After the split, recoupable advances are recouped from the party's payable
+balance in entries of their own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlmodel import Session
+
+from ledger import accounts, catalog_store, journal, settings
+from ledger.agreements import Agreement
+from ledger.allocation import allocate_units
+from ledger.catalog import Catalog
+from ledger.journal import EntryDraft, Leg
+from ledger.models import SplitRun
+from ledger.money import FRAC_PER_WHOLE, from_units, to_text
+from ledger.periods import parse_period
+from ledger.rules import LineContext, ResolutionError, Resolver
+
+EARNED, FEES, FEE, SUSPENSE = "earned", "fees", "fee", "no agreement"
+
+# (account, isrc, source, territory, usage, usage_period, currency, rule_ref, memo)
+_Key = tuple[str, str, str, str, str, str, str, str, str]
+_Group = tuple[
+    str, str, str, str, str, str
+]  # isrc, source, territory, usage, usage_period, currency
+
+
+@dataclass(frozen=True, slots=True)
+class PartyChange:
+    party_id: str
+    account: str
+    currency: str
+    earned: Decimal
+    fees: Decimal
+    net: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class SplitResult:
+    period: str
+    posted_in: str | None
+    run_id: int | None
+    adjusts_run_id: int | None
+    inputs_hash: str
+    revenue: Decimal
+    currency: str
+    groups: int
+    entries: int
+    legs: int
+    unchanged: bool
+    dry_run: bool
+    changes: tuple[PartyChange, ...]
+    suspense: Decimal
+    """Revenue of the period that no agreement covers (held in suspense)."""
+    recoupments: tuple[tuple[str, Decimal], ...] = ()
+    problems: tuple[str, ...] = field(default=())
+
+
+def _units_of(whole: Any, frac: Any) -> int:
+    return int(whole) * FRAC_PER_WHOLE + int(frac)
+
+
+def _inputs(session: Session, period: str) -> dict[_Group, tuple[int, int]]:
+    """Undistributed revenue of the period per group: (units of revenue, quantity)."""
+    rows = session.execute(
+        text(
+            """
+            SELECT p.isrc, p.source, p.territory, p.usage, p.usage_period, p.currency,
+                   SUM(p.amount_whole), SUM(p.amount_frac)
+            FROM posting p
+            JOIN journal_entry e ON e.id = p.entry_id
+            JOIN account a ON a.id = p.account_id
+            WHERE a.code = :acct AND e.period = :period
+              AND (e.source_ref IS NULL OR e.source_ref NOT LIKE 'split:%')
+            GROUP BY p.isrc, p.source, p.territory, p.usage, p.usage_period, p.currency
+            """
+        ),
+        {"acct": accounts.UNDISTRIBUTED, "period": period},
+    )
+    groups: dict[_Group, tuple[int, int]] = {}
+    for isrc, src, terr, usage, uperiod, ccy, whole, frac in rows:
+        units = -_units_of(whole, frac)  # credits are negative; revenue is positive
+        if units:
+            groups[(isrc or "", src or "", terr or "", usage or "", uperiod or period, ccy)] = (
+                units,
+                0,
+            )
+    # quantities come from the stored lines of the imports behind those postings
+    for isrc, src, terr, usage, uperiod, ccy, qty in session.execute(
+        text(
+            """
+            SELECT l.isrc, l.source, l.territory, l.usage, l.usage_period, l.currency, SUM(l.quantity)
+            FROM revenue_line l JOIN revenue_import i ON i.id = l.import_id
+            WHERE i.period = :period AND i.status = 'posted'
+            GROUP BY l.isrc, l.source, l.territory, l.usage, l.usage_period, l.currency
+            """
+        ),
+        {"period": period},
+    ):
+        key = (isrc, src, terr, usage, uperiod, ccy)
+        if key in groups:
+            groups[key] = (groups[key][0], int(qty))
+    return groups
+
+
+def _already(session: Session, period: str) -> dict[_Key, int]:
+    rows = session.execute(
+        text(
+            """
+            SELECT a.code, p.isrc, p.source, p.territory, p.usage, p.usage_period, p.currency,
+                   p.rule_ref, p.memo, SUM(p.amount_whole), SUM(p.amount_frac)
+            FROM posting p
+            JOIN journal_entry e ON e.id = p.entry_id
+            JOIN account a ON a.id = p.account_id
+            WHERE e.source_ref = :ref
+            GROUP BY a.code, p.isrc, p.source, p.territory, p.usage, p.usage_period, p.currency,
+                     p.rule_ref, p.memo
+            """
+        ),
+        {"ref": f"split:{period}"},
+    )
+    out: dict[_Key, int] = {}
+    for code, isrc, src, terr, usage, uperiod, ccy, rule, memo, whole, frac in rows:
+        units = _units_of(whole, frac)
+        if units:
+            out[
+                (
+                    code,
+                    isrc or "",
+                    src or "",
+                    terr or "",
+                    usage or "",
+                    uperiod or "",
+                    ccy,
+                    rule or "",
+                    memo or "",
+                )
+            ] = units
+    return out
+
+
+def _account(party_id: str, operator: str, kind: str) -> str:
+    if party_id == operator:
+        return accounts.FEES if kind == "fee" else "income:share"
+    return accounts.payable(party_id)
+
+
+def desired_postings(
+    groups: dict[_Group, tuple[int, int]],
+    agreements: tuple[Agreement, ...],
+    catalog: Catalog,
+    attribution: Any,
+    period: str,
+) -> tuple[dict[_Key, int], int, list[str]]:
+    """What the split of these groups should have posted in total (pure).
+
+    Returns the legs (signed units per key), the units sent to suspense, and
+    the reasons lines went to suspense.
+    """
+    resolver = Resolver(agreements, catalog, attribution)
+    operator = catalog.operator_id
+    legs: dict[_Key, int] = defaultdict(int)
+    suspense = 0
+    reasons: list[str] = []
+    for group in sorted(groups):
+        units, quantity = groups[group]
+        isrc, src, terr, usage, uperiod, ccy = group
+        dims = (isrc, src, terr, usage, uperiod, ccy)
+        legs[(accounts.UNDISTRIBUTED, *dims, "", "")] += units
+        amount = from_units(units)
+        try:
+            plan = resolver.plan(
+                LineContext(isrc, src, terr, usage, uperiod, amount, ccy, quantity)
+            )
+        except ResolutionError as exc:
+            legs[(accounts.SUSPENSE, *dims, f"suspense:{exc.code}", SUSPENSE)] -= units
+            suspense += units
+            if len(reasons) < 20:
+                reasons.append(f"{isrc} {src} {terr} {usage} {uperiod}: {exc.message}")
+            continue
+        parts = plan.allocate(amount, quantity)
+        fee_parts = [p for p in parts if p.kind == "fee"]
+        share_parts = [p for p in parts if p.kind != "fee"]
+        fee_units = sum(_u(p.amount) for p in fee_parts)
+        burden = _fee_burden(fee_units, share_parts)
+        for part in fee_parts:
+            legs[(_account(part.party_id, operator, "fee"), *dims, part.rule_ref, FEE)] -= _u(
+                part.amount
+            )
+        for i, part in enumerate(share_parts):
+            account = _account(part.party_id, operator, "share")
+            legs[(account, *dims, part.rule_ref, EARNED)] -= _u(part.amount) + burden[i]
+            if burden[i]:
+                legs[(account, *dims, part.rule_ref, FEES)] += burden[i]
+    return {k: v for k, v in legs.items() if v}, suspense, reasons
+
+
+def _u(amount: Decimal) -> int:
+    return int(amount.scaleb(10))
+
+
+def _fee_burden(fee_units: int, share_parts: list[Any]) -> list[int]:
+    """Each shareholder's part of the fees, in proportion to their share of the split."""
+    if not fee_units or not share_parts:
+        return [0] * len(share_parts)
+    shares: list[Fraction] = [p.share for p in share_parts]
+    if not any(shares):
+        shares = [Fraction(1)] * len(shares)
+    denominator = 1
+    for s in shares:
+        denominator = denominator * s.denominator // _gcd(denominator, s.denominator)
+    weights = {i: int(s * denominator) for i, s in enumerate(shares)}
+    split = allocate_units(fee_units, weights)
+    return [split[i] for i in range(len(share_parts))]
+
+
+def _gcd(a: int, b: int) -> int:
+    while b:
+        a, b = b, a % b
+    return a
+
+
+def _inputs_hash(groups: dict[_Group, tuple[int, int]], docs: list[Any], catalog: Catalog) -> str:
+    digest = hashlib.sha256()
+    for group in sorted(groups):
+        digest.update(json.dumps([*group, *groups[group]]).encode())
+    digest.update(json.dumps(docs).encode())
+    for c in sorted(catalog.contributions, key=lambda c: (c.isrc, c.party_id, c.role)):
+        digest.update(f"{c.isrc}|{c.party_id}|{c.role}|{c.weight}".encode())
+    return digest.hexdigest()
+
+
+def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitResult:
+    """Split the period's undistributed revenue; post only what changed (see module doc)."""
+    period = parse_period(period)
+    ccy = settings.ledger_currency(session)
+    catalog = catalog_store.current_catalog(session)
+    agreements = catalog_store.stored_agreements(session, catalog)
+    attribution = catalog_store.attribution_reports(session, catalog)
+    groups = _inputs(session, period)
+    docs = [
+        catalog_store.agreement_documents(session),
+        catalog_store.attribution_documents(session),
+    ]
+    inputs_hash = _inputs_hash(groups, docs, catalog)
+    revenue = from_units(sum(u for u, _ in groups.values()))
+    last = session.scalars(
+        select(SplitRun).where(SplitRun.period == period).order_by(SplitRun.id.desc())  # type: ignore[arg-type,union-attr]
+    ).first()
+
+    desired, suspense_units, reasons = desired_postings(
+        groups, agreements, catalog, attribution, period
+    )
+    already = _already(session, period)
+    delta = {k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()}
+    delta = {k: v for k, v in delta.items() if v}
+    changes = _changes(delta)
+    base = dict(
+        period=period,
+        inputs_hash=inputs_hash,
+        revenue=revenue,
+        currency=ccy,
+        groups=len(groups),
+        changes=changes,
+        suspense=from_units(suspense_units),
+        problems=tuple(reasons),
+    )
+    if dry_run:
+        return SplitResult(
+            posted_in=None,
+            run_id=None,
+            adjusts_run_id=last.id if last else None,
+            entries=0,
+            legs=len(delta),
+            unchanged=not delta,
+            dry_run=True,
+            **base,
+        )  # type: ignore[arg-type]
+    if not delta and last is not None and last.inputs_hash == inputs_hash:
+        return SplitResult(
+            posted_in=last.posted_in,
+            run_id=last.id,
+            adjusts_run_id=last.adjusts_run_id,
+            entries=0,
+            legs=0,
+            unchanged=True,
+            dry_run=False,
+            **base,
+        )  # type: ignore[arg-type]
+
+    posted_in = journal.open_period_for(session, period)
+    run = SplitRun(
+        period=period,
+        posted_in=posted_in,
+        inputs_hash=inputs_hash,
+        inputs=json.dumps(_record(session, period, docs)),
+        totals="{}",
+        adjusts_run_id=last.id if last else None,
+        created_at=datetime.now(UTC),
+    )
+    session.add(run)
+    session.flush()
+    assert run.id is not None
+    drafts = list(_drafts(delta, run.id, period, posted_in, adjusting=last is not None))
+    first_entry = None
+    if drafts:
+        journal.post_many(session, drafts)
+        first_entry = session.execute(
+            text("SELECT MIN(id) FROM journal_entry WHERE idempotency_key LIKE :k"),
+            {"k": f"split:{period}:run{run.id}:%"},
+        ).scalar()
+    recouped = recoup(session, period, posted_in, catalog, agreements, run.id)
+    run.entry_id = first_entry
+    run.totals = json.dumps({c.account: to_text(c.net) for c in changes})
+    session.add(run)
+    session.flush()
+    return SplitResult(
+        posted_in=posted_in,
+        run_id=run.id,
+        adjusts_run_id=run.adjusts_run_id,
+        entries=len(drafts),
+        legs=sum(len(d.legs) for d in drafts),
+        unchanged=not delta,
+        dry_run=False,
+        recoupments=recouped,
+        **base,
+    )  # type: ignore[arg-type]
+
+
+def _drafts(delta: dict[_Key, int], run_id: int, period: str, posted_in: str, *, adjusting: bool):  # type: ignore[no-untyped-def]
+    by_track: dict[str, list[tuple[_Key, int]]] = defaultdict(list)
+    for key, units in delta.items():
+        by_track[key[1]].append((key, units))
+    kind = "adjustment" if adjusting else "split"
+    for isrc in sorted(by_track):
+        legs = tuple(
+            Leg(
+                account=k[0],
+                amount=from_units(u),
+                currency=k[6],
+                isrc=k[1] or None,
+                source=k[2] or None,
+                territory=k[3] or None,
+                usage=k[4] or None,
+                usage_period=k[5] or None,
+                rule_ref=k[7] or None,
+                memo=k[8] or None,
+            )
+            for k, u in sorted(by_track[isrc])
+        )
+        verb = "Adjustment of the split" if adjusting else "Split"
+        yield EntryDraft(
+            key=f"split:{period}:run{run_id}:{isrc}",
+            period=posted_in,
+            kind=kind,
+            description=f"{verb} of {period} (run #{run_id}), track {isrc or '(none)'}",
+            legs=legs,
+            source_ref=f"split:{period}",
+        )
+
+
+def _changes(delta: dict[_Key, int]) -> tuple[PartyChange, ...]:
+    per: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for key, units in delta.items():
+        account, memo, ccy = key[0], key[8], key[6]
+        if account == accounts.UNDISTRIBUTED:
+            continue
+        if memo in (EARNED, FEE, SUSPENSE):
+            per[(account, ccy)][0] -= units
+        elif memo == FEES:
+            per[(account, ccy)][1] += units
+    out = []
+    for (account, ccy), (earned, fees) in sorted(per.items()):
+        party = accounts.party_of(account) or account
+        out.append(
+            PartyChange(
+                party, account, ccy, from_units(earned), from_units(fees), from_units(earned - fees)
+            )
+        )
+    return tuple(out)
+
+
+def _record(session: Session, period: str, docs: list[Any]) -> dict[str, Any]:
+    imports = [
+        int(r[0])
+        for r in session.execute(
+            text(
+                "SELECT id FROM revenue_import WHERE period = :p AND status = 'posted' ORDER BY id"
+            ),
+            {"p": period},
+        )
+    ]
+    return {"imports": imports, "agreements": docs[0], "attribution": docs[1]}
+
+
+# ---------------------------------------------------------------------------
+# Advances and recoupment
+
+
+def _balance(session: Session, account: str, ccy: str) -> int:
+    row = session.execute(
+        text(
+            "SELECT COALESCE(SUM(p.amount_whole), 0), COALESCE(SUM(p.amount_frac), 0) FROM posting p "
+            "JOIN account a ON a.id = p.account_id WHERE a.code = :c AND p.currency = :ccy"
+        ),
+        {"c": account, "ccy": ccy},
+    ).one()
+    return _units_of(row[0], row[1])
+
+
+def recoup(
+    session: Session,
+    period: str,
+    posted_in: str,
+    catalog: Catalog,
+    agreements: tuple[Agreement, ...],
+    run_id: int,
+) -> tuple[tuple[str, Decimal], ...]:
+    """Record advances of agreements in force and recoup them from payable balances."""
+    from ledger.agreements import current_versions
+
+    in_force = [a for a in current_versions(agreements) if a.in_force(period)]
+    advances: dict[tuple[str, str], list[tuple[str, Decimal, str]]] = defaultdict(list)
+    for a in in_force:
+        for adv in a.advances:
+            advances[(adv.party_id, adv.currency)].append((a.id, adv.amount, adv.description))
+    done: list[tuple[str, Decimal]] = []
+    for (party_id, ccy), items in sorted(advances.items()):
+        if party_id == catalog.operator_id:
+            continue
+        for agreement_id, amount, description in items:
+            journal.post(
+                session,
+                EntryDraft(
+                    key=f"advance:{agreement_id}:{party_id}:{ccy}",
+                    period=posted_in,
+                    kind="advance",
+                    description=f"Recoupable advance to {party_id} under {agreement_id}: {description}",
+                    legs=(
+                        Leg(accounts.advance(party_id), amount, ccy, memo="advance"),
+                        Leg(accounts.BANK, -amount, ccy, memo=f"advance to {party_id}"),
+                    ),
+                    source_ref=f"advance:{agreement_id}",
+                ),
+            )
+        outstanding = _balance(session, accounts.advance(party_id), ccy)
+        owed = -_balance(session, accounts.payable(party_id), ccy)
+        amount_units = min(outstanding, owed)
+        if amount_units <= 0:
+            continue
+        amount = from_units(amount_units)
+        journal.post(
+            session,
+            EntryDraft(
+                key=f"recoup:{period}:run{run_id}:{party_id}:{ccy}",
+                period=posted_in,
+                kind="recoupment",
+                description=f"Recoupment of {party_id}'s advance from {period} earnings",
+                legs=(
+                    Leg(accounts.payable(party_id), amount, ccy, memo="recouped"),
+                    Leg(accounts.advance(party_id), -amount, ccy, memo="recouped"),
+                ),
+                source_ref=f"recoup:{period}",
+            ),
+        )
+        done.append((party_id, amount))
+    return tuple(done)
