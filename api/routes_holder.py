@@ -1,0 +1,107 @@
+"""Rights-holder routes: my balance, my statements, one statement as PDF or CSV.
+
+The party comes from the token, never from the URL, so a holder cannot name
+anyone else's data: another holder's statement and a guessed period are both
+404, indistinguishable from each other.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
+
+from api.auth import get_database, require_holder
+from api.schemas import MeOut, errors, plain
+from ledger import balances
+from ledger.errors import InvalidPeriod, NotFound
+from ledger.models import Party
+
+router = APIRouter(prefix="/api/me", tags=["rights-holder"], responses=errors(401, 403))
+
+Holder = Annotated[str, Depends(require_holder)]
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the exact name as RFC 5987 ``filename*``."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    )
+    ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\;')
+    ascii_name = ascii_name.strip() or "statement"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def party_name(request: Request, party_id: str) -> MeOut:
+    with get_database(request).read() as session:
+        party = session.get(Party, party_id)
+        if party is None:
+            raise NotFound("this token's party no longer exists")
+        return MeOut(party_id=party.id, name=party.name)
+
+
+def my_balances(request: Request, party_id: str) -> Any:
+    with get_database(request).read() as session:
+        return plain(balances.balances(session, party=party_id))
+
+
+def my_statements(request: Request, party_id: str) -> Any:
+    from ledger import statements_service
+
+    with get_database(request).read() as session:
+        return plain(statements_service.list_statements(session, party_id))
+
+
+def statement_download(request: Request, party_id: str, period: str, fmt: str) -> Response:
+    """One statement's bytes for this party only; anything else is the same 404."""
+    from ledger import statements_service
+
+    try:
+        with get_database(request).read() as session:
+            found = statements_service.statement_file(session, party_id, period, fmt)
+    except (NotFound, InvalidPeriod):
+        raise NotFound(f"no {fmt} statement for period {period}") from None
+    return Response(
+        found.content,
+        media_type=found.media_type,
+        headers={
+            "Content-Disposition": content_disposition(found.filename),
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("", summary="Who this token belongs to", response_model=MeOut)
+def me(request: Request, party_id: Holder) -> MeOut:
+    return party_name(request, party_id)
+
+
+@router.get("/balances", summary="My balances")
+def balances_route(request: Request, party_id: Holder) -> Any:
+    return my_balances(request, party_id)
+
+
+@router.get("/statements", summary="My statements")
+def statements_route(request: Request, party_id: Holder) -> Any:
+    return my_statements(request, party_id)
+
+
+@router.get(
+    "/statements/{period}/{fmt}",
+    summary="Download one of my statements",
+    responses={
+        200: {"content": {"application/pdf": {}, "text/csv": {}}},
+        **errors(404),
+    },
+)
+def statement_route(
+    request: Request,
+    party_id: Holder,
+    period: Annotated[str, PathParam(max_length=16)],
+    fmt: Literal["pdf", "csv"],
+) -> Response:
+    return statement_download(request, party_id, period, fmt)

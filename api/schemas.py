@@ -1,0 +1,117 @@
+"""Request and response models at the API edge. Amounts are strings, never numbers.
+
+Responses built from service dataclasses are serialised generically
+(:func:`plain`: Decimal and Fraction to exact text); the models here document
+their shapes in the OpenAPI spec and validate request bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cli.output import _plain
+
+PERIOD_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+def plain(value: Any) -> Any:
+    """Dataclasses, Decimals and Fractions as JSON-ready values (amounts as strings)."""
+    return _plain(value)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(plain(value), ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SplitRequest(_Strict):
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-10"])
+    dry_run: bool = False
+
+
+class PayoutRequest(_Strict):
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["2026-10"])
+    dry_run: bool = False
+
+
+class ResolveRequest(_Strict):
+    period: str | None = Field(default=None, pattern=PERIOD_PATTERN, examples=["2026-10"])
+
+
+class ProblemItem(BaseModel):
+    where: str
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """Every error answer (RFC 9457 problem details)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    problems: list[ProblemItem] | None = None
+
+
+class ImportSummaryOut(BaseModel):
+    import_id: int | None
+    filename: str
+    sha256: str
+    format: str
+    source: str
+    period: str
+    lines: int
+    totals: dict[str, str]
+    ledger_currency: str
+    ledger_total: str
+    suspense_lines: int
+    suspense_amount: str
+    entry_id: int | None
+    replaced_imports: list[int] = []
+    dry_run: bool = False
+
+
+class ImportInfoOut(BaseModel):
+    id: int
+    filename: str
+    sha256: str
+    format: str
+    source: str
+    period: str
+    lines: int
+    suspense_lines: int
+    totals: dict[str, str]
+    status: str
+    entry_id: int | None
+    superseded_by: int | None
+    imported_at: str
+
+
+class PeriodOut(BaseModel):
+    code: str
+    status: str
+    closed_at: str | None
+
+
+class MeOut(BaseModel):
+    party_id: str
+    name: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemOut, "content": {"application/problem+json": {}}}
+    for status in (401, 403, 404, 409, 413, 422)
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {s: ERRORS[s] for s in statuses}
