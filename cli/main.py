@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli import catalog_cmd, import_cmd, ledger_cmd, split_cmd
+from cli import catalog_cmd, demo_cmd, import_cmd, ledger_cmd, split_cmd
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
 from ledger import db as dbmod
@@ -36,6 +36,7 @@ app.command("split")(split_cmd.split_command)
 app.command("pay")(split_cmd.pay_command)
 app.command("balances")(split_cmd.balances_command)
 app.add_typer(split_cmd.period_app, name="period")
+app.command("demo")(demo_cmd.demo_command)
 
 
 @app.callback()

@@ -25,6 +25,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -52,6 +53,10 @@ class DecimalText(TypeDecorator[Decimal]):
         if value is None:
             return None
         return Decimal(str(value))
+
+
+ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")
+"""BIGINT ids; INTEGER on SQLite, where only ``INTEGER PRIMARY KEY`` is the rowid itself."""
 
 
 def _parts_checks(name: str) -> tuple[CheckConstraint, ...]:
@@ -118,7 +123,7 @@ class JournalEntry(SQLModel, table=True):
 
     __tablename__ = "journal_entry"
 
-    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_type=ID_TYPE, sa_column_kwargs={"autoincrement": False})
     idempotency_key: str = Field(max_length=200, unique=True)
     period: str = Field(foreign_key="period.code", max_length=7, index=True)
     kind: str = Field(max_length=24, index=True)
@@ -142,7 +147,7 @@ class Posting(SQLModel, table=True):
     traced back to import lines and agreement versions.
     """
 
-    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_type=ID_TYPE, sa_column_kwargs={"autoincrement": False})
     entry_id: int = Field(
         sa_column=Column(
             BigInteger,
@@ -253,7 +258,7 @@ class RevenueLine(SQLModel, table=True):
 
     __tablename__ = "revenue_line"
 
-    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    id: int = Field(primary_key=True, sa_type=ID_TYPE, sa_column_kwargs={"autoincrement": False})
     import_id: int = Field(foreign_key="revenue_import.id", index=True)
     line_no: int
     isrc: str = Field(max_length=64)

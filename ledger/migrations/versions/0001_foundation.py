@@ -22,6 +22,9 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
+# BIGINT ids, but INTEGER on SQLite so the id is the rowid (no second index: inserts twice as fast)
+ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 GENESIS = "0" * 64
 FRAC = 10_000_000_000
 
@@ -215,7 +218,7 @@ def upgrade() -> None:
 
     op.create_table(
         "journal_entry",
-        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("id", ID_TYPE, autoincrement=False, nullable=False),
         sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("period", sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
         sa.Column("kind", sqlmodel.sql.sqltypes.AutoString(length=24), nullable=False),
@@ -247,7 +250,7 @@ def upgrade() -> None:
 
     op.create_table(
         "posting",
-        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("id", ID_TYPE, autoincrement=False, nullable=False),
         sa.Column("entry_id", sa.BigInteger(), nullable=False),
         sa.Column("account_id", sa.Integer(), nullable=False),
         sa.Column("currency", sqlmodel.sql.sqltypes.AutoString(length=3), nullable=False),
