@@ -150,7 +150,8 @@ def import_file(
             f"({first.filename}, period {first.period}, {first.imported_at:%Y-%m-%d %H:%M} UTC)",
             hint="nothing was imported; use --replace to supersede that import",
         )
-    journal.require_open(session, import_period)
+    if not dry_run or journal.is_closed(session, import_period):
+        journal.require_open(session, import_period)  # a dry run creates no period row
 
     known = set(session.scalars(select(Track.isrc)))
     import_id = None

@@ -197,6 +197,18 @@ def ensure_period(session: Session, code: str) -> Period:
     return period
 
 
+def entry_id_for_key(session: Session, key: str) -> int | None:
+    return session.scalars(
+        select(JournalEntry.id).where(JournalEntry.idempotency_key == key)  # type: ignore[arg-type]
+    ).first()
+
+
+def is_closed(session: Session, code: str) -> bool:
+    """Whether a period is closed (without creating it)."""
+    period = session.get(Period, parse_period(code))
+    return period is not None and period.status == "closed"
+
+
 def require_open(session: Session, code: str) -> None:
     period = ensure_period(session, code)
     if period.status != "open":

@@ -460,10 +460,13 @@ def recoup(
         if party_id == catalog.operator_id:
             continue
         for agreement_id, amount, description in items:
+            key = f"advance:{agreement_id}:{party_id}:{ccy}"
+            if journal.entry_id_for_key(session, key) is not None:
+                continue  # paid once, when the agreement first came into force
             journal.post(
                 session,
                 EntryDraft(
-                    key=f"advance:{agreement_id}:{party_id}:{ccy}",
+                    key=key,
                     period=posted_in,
                     kind="advance",
                     description=f"Recoupable advance to {party_id} under {agreement_id}: {description}",
