@@ -1,0 +1,85 @@
+"""`royalty statements` and `royalty export`: statements for holders, the ledger for auditors."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from cli.context import state
+from cli.output import console, err_console
+from ledger import export, statements_service
+
+export_app = typer.Typer(help="Export the ledger for other tools.", no_args_is_help=True)
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[statements_service.ProgressCallback | None]:
+    """A progress bar on stderr when it is a terminal; silent otherwise (pipes, CI)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int, party_id: str) -> None:
+            bar.update(task, description=f"{label} ({party_id})", completed=done, total=total)
+
+        yield update
+
+
+def statements_command(
+    period: Annotated[str, typer.Option("--period", help="Period YYYY-MM.")],
+    out: Annotated[Path, typer.Option("--out", help="Directory to write the files to.")],
+    party: Annotated[str | None, typer.Option("--party", help="Only this party id.")] = None,
+    format: Annotated[
+        str, typer.Option("--format", help="pdf, csv or pdf,csv.")
+    ] = "pdf,csv",
+) -> None:
+    """Write a PDF and a CSV statement for every party with activity or a balance.
+
+    Statements of a closed period are issued once and stored with their SHA-256;
+    running this again writes exactly the same bytes.
+
+    Example: royalty statements --period 2026-10 --out statements/ --party rust
+    """
+    formats = [f for f in format.split(",") if f.strip()]
+    db = state().ledger()
+    with progress_bar(f"Statements {period}") as progress, db.write() as session:
+        paths = statements_service.write_statements(
+            session, period, out, party=party, formats=formats, progress=progress
+        )
+    parties = len({p.stem for p in paths})
+    console.print(f"Wrote {len(paths)} files for {parties} statement(s) of {period} to {out}")
+
+
+@export_app.command("beancount")
+def beancount_command(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="File to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Write the whole ledger in beancount format, for `bean-check` and an auditor's tools.
+
+    Example: royalty export beancount --out ledger.beancount && bean-check ledger.beancount
+    """
+    db = state().ledger()
+    with db.read() as session:
+        if out is None:
+            export.export_beancount(session, sys.stdout)
+            return
+        with out.open("w", encoding="utf-8", newline="\n") as handle:
+            export.export_beancount(session, handle)
+    console.print(f"Ledger written to {out} (beancount)")
