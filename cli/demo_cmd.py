@@ -9,6 +9,8 @@ import typer
 
 from cli.output import console, err_console, table
 from ledger import demo
+from ledger.money import to_text
+from ledger.statement import round_display
 
 
 def demo_command(
@@ -23,14 +25,28 @@ def demo_command(
 
     Example: royalty demo --out royalty-demo
     """
-    result = demo.run_demo(out, force=force, progress=lambda msg: err_console.print(f"… {msg}"))
+    result = demo.run_demo(out, force=force, progress=lambda msg: err_console.print(f"... {msg}"))
+    ccy = result.currency
     table(
-        f"Walk My Walk, {demo.PERIOD} ({result.currency})",
-        ["Party", "Name", "Role", "Earned", "Paid", "Carried forward"],
-        [(r.party_id, r.name, r.roles, r.earned, r.paid, r.carried) for r in result.rows],
-        right=["Earned", "Paid", "Carried forward"],
+        f"Walk My Walk, {demo.PERIOD}: what each party earned (after fees), was paid and carries forward ({ccy})",
+        ["Party", "Role", "Earned", "Recouped", "Paid", "Carried forward"],
+        [
+            (
+                r.name,
+                r.roles,
+                round_display(r.earned, ccy),
+                round_display(r.recouped, ccy),
+                r.paid,
+                r.carried,
+            )
+            for r in result.rows
+        ],
+        right=["Earned", "Recouped", "Paid", "Carried forward"],
     )
-    console.print(f"{demo.describe(result)}.")
-    console.print(f"Database:   {result.database}  (try: royalty --db {result.database} balances)")
-    console.print(f"Revenue:    {result.revenue_dir}/")
+    console.print(
+        f"Imported {to_text(round_display(result.imported, ccy))} {ccy} from "
+        f"{result.revenue_dir}/ ({to_text(round_display(result.suspense, ccy))} {ccy} held in "
+        "suspense: an ISRC the label does not own)."
+    )
     console.print(f"Statements: {result.statements_dir}/ ({result.statements} files, PDF and CSV)")
+    console.print(f"Ledger:     {result.database}  (next: royalty --db {result.database} balances)")

@@ -15,7 +15,8 @@ from rich.table import Table
 
 from ledger.money import format_share, to_text
 
-console = Console(highlight=False, soft_wrap=True)
+# Not a terminal (a pipe, a CI log): wide enough that tables keep their figures whole.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -202,6 +202,8 @@ class DemoRow:
     name: str
     roles: str
     earned: Decimal
+    """Net of the fees taken before the split."""
+    recouped: Decimal
     paid: Decimal
     carried: Decimal
 
@@ -287,6 +289,7 @@ def run_demo(
                     line.name,
                     ", ".join(sorted(roles.get(line.party_id, ()))),
                     b.earned - b.fees if b else Decimal(0),
+                    b.recouped if b else Decimal(0),
                     line.paid,
                     line.carried,
                 )
