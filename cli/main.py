@@ -12,7 +12,16 @@ from typing import Annotated
 
 import typer
 
-from cli import catalog_cmd, demo_cmd, import_cmd, ledger_cmd, serve_cmd, split_cmd, tokens_cmd
+from cli import (
+    catalog_cmd,
+    demo_cmd,
+    import_cmd,
+    ledger_cmd,
+    serve_cmd,
+    split_cmd,
+    statements_cmd,
+    tokens_cmd,
+)
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
 from ledger import db as dbmod
@@ -37,6 +46,8 @@ app.command("pay")(split_cmd.pay_command)
 app.command("balances")(split_cmd.balances_command)
 app.add_typer(split_cmd.period_app, name="period")
 app.command("demo")(demo_cmd.demo_command)
+app.command("statements")(statements_cmd.statements_command)
+app.add_typer(statements_cmd.export_app, name="export")
 app.add_typer(tokens_cmd.app, name="tokens")
 app.command("serve")(serve_cmd.serve)
 
