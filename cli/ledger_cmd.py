@@ -77,3 +77,75 @@ def verify() -> None:
         f"OK: {report.entries} entries and {report.postings} postings verified; "
         f"chain head {report.last_hash[:16]}; trial balance zero."
     )
+
+
+@app.command()
+def trace(
+    posting: Annotated[int | None, typer.Argument(help="Posting id to trace.")] = None,
+    party: Annotated[str | None, typer.Option(help="List a party's postings of --period.")] = None,
+    period: Annotated[str | None, typer.Option(help="Period YYYY-MM, with --party.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Trace a posting back to the revenue file lines and the rule behind it.
+
+    Example: royalty ledger trace --party rust --period 2026-10   then   royalty ledger trace 42
+    """
+    from ledger import trace as trace_mod
+    from ledger.errors import InvalidPeriod
+
+    with state().ledger().read() as session:
+        if posting is None:
+            if not (party and period):
+                raise InvalidPeriod("give a posting id, or --party and --period to list postings")
+            rows = trace_mod.postings_of(session, party=party, period=period)
+            if as_json:
+                print_json(
+                    [
+                        {
+                            "posting": r[0],
+                            "account": r[1],
+                            "amount": r[2],
+                            "isrc": r[3],
+                            "rule": r[4],
+                        }
+                        for r in rows
+                    ]
+                )
+            else:
+                table(
+                    f"Postings of {party} in {period}",
+                    ["Posting", "Account", "Amount", "ISRC", "Rule"],
+                    [(r[0], r[1], r[2], r[3] or "", r[4] or "") for r in rows],
+                    right=["Amount"],
+                )
+            return
+        result = trace_mod.trace_posting(session, posting)
+    if as_json:
+        print_json(result)
+        return
+    console.print(
+        f"Posting {result.posting_id}: {result.account} {result.amount} {result.currency} "
+        f"({result.memo or ''}), rule {result.rule_ref or '-'}\n"
+        f"Entry {result.entry_id} ({result.entry_kind}, period {result.period}): {result.entry_description}\n"
+        f"Track {result.isrc or '-'}, source {result.source or '-'}, territory {result.territory or '-'}, "
+        f"usage {result.usage or '-'}, usage period {result.usage_period or '-'}",
+        markup=False,
+    )
+    table(
+        f"{len(result.lines)} revenue line(s) behind it, total {result.lines_total} "
+        f"{result.currency}" + (" (first lines only)" if result.truncated else ""),
+        ["Import", "File", "Line", "Quantity", "Amount", "Original", "Rate"],
+        [
+            (
+                r.import_id,
+                r.filename,
+                r.line_no,
+                r.quantity,
+                r.amount,
+                f"{r.original_amount} {r.original_currency}" if r.original_amount else "",
+                r.fx_rate or "",
+            )
+            for r in result.lines
+        ],
+        right=["Quantity", "Amount"],
+    )
