@@ -7,6 +7,7 @@ anyone else's data: another holder's statement and a guessed period are both
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
@@ -15,8 +16,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 
 from api.auth import get_database, require_holder
-from api.schemas import MeOut, errors, plain
-from ledger import balances
+from api.schemas import PERIOD_PATTERN, MeOut, errors, plain
+from ledger import balances, statements_service
 from ledger.errors import InvalidPeriod, NotFound
 from ledger.models import Party
 
@@ -31,8 +32,18 @@ def content_disposition(filename: str) -> str:
         unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     )
     ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\;')
-    ascii_name = ascii_name.strip() or "statement"
+    ascii_name = re.sub(r"\s+(?=\.)", "", re.sub(r"\s+", " ", ascii_name)).strip()
+    stem, dot, suffix = ascii_name.rpartition(".")
+    if not stem.strip():  # nothing ASCII left of the name itself
+        ascii_name = f"download.{suffix}" if dot and suffix else "download"
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def download_name(party_name: str, period: str, fmt: str) -> str:
+    """``Statement 2026-10 - Zoë Ångström.pdf``: the holder's own name, nothing path-like."""
+    cleaned = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", " ", party_name).strip()
+    cleaned = re.sub(r"\s+", " ", cleaned)[:100] or "statement"
+    return f"Statement {period} - {cleaned}.{fmt}"
 
 
 def party_name(request: Request, party_id: str) -> MeOut:
@@ -49,26 +60,26 @@ def my_balances(request: Request, party_id: str) -> Any:
 
 
 def my_statements(request: Request, party_id: str) -> Any:
-    from ledger import statements_service
-
     with get_database(request).read() as session:
         return plain(statements_service.list_statements(session, party_id))
 
 
 def statement_download(request: Request, party_id: str, period: str, fmt: str) -> Response:
     """One statement's bytes for this party only; anything else is the same 404."""
-    from ledger import statements_service
-
+    if not re.fullmatch(PERIOD_PATTERN, period):
+        raise NotFound(f"no {fmt} statement for period {period}")
     try:
         with get_database(request).read() as session:
             found = statements_service.statement_file(session, party_id, period, fmt)
+            party = session.get(Party, party_id)
+            name = party.name if party is not None else party_id
     except (NotFound, InvalidPeriod):
         raise NotFound(f"no {fmt} statement for period {period}") from None
     return Response(
         found.content,
         media_type=found.media_type,
         headers={
-            "Content-Disposition": content_disposition(found.filename),
+            "Content-Disposition": content_disposition(download_name(name, period, fmt)),
             "Cache-Control": "private, no-store",
             "X-Content-Type-Options": "nosniff",
         },

@@ -1,17 +1,53 @@
-"""Shared set-up for the API tests: parties, one token of each kind, a client."""
+"""Shared set-up for the API tests: a small catalog, one token of each kind, a client."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger import tokens
+from ledger import catalog_store, tokens
 from ledger.db import Database
-from ledger.models import Party
 
 ALICE_NAME = "Zoë Ångström 周"  # non-ASCII on purpose: filenames and pages must survive it
+TRACKS = ("USRW12600001", "USRW12600002", "USRW12600003")
+
+CATALOG = {
+    "parties": [
+        {"id": "label", "name": "Rust Label Ltd.", "kind": "company", "operator": "true",
+         "payout_currency": "USD"},
+        {"id": "alice", "name": ALICE_NAME, "kind": "person", "payout_currency": "USD"},
+        {"id": "bob", "name": "Bob Lee", "kind": "person", "payout_currency": "USD"},
+    ],
+    "tracks": [{"isrc": i, "title": f"Track {i[-1]}", "display_artist": "Rust"} for i in TRACKS],
+    "contributions": [
+        {"isrc": i, "party": p, "role": r}
+        for i in TRACKS
+        for p, r in (("alice", "producer"), ("bob", "curator"))
+    ],
+}
+AGREEMENTS = {
+    "agreements": [
+        {
+            "id": "rust",
+            "version": "1",
+            "effective_from": "2026-01",
+            "scope": {"tracks": list(TRACKS)},
+            "rules": [
+                {
+                    "id": "standard",
+                    "shares": [
+                        {"party": "alice", "share": "50%"},
+                        {"party": "bob", "share": "30%"},
+                        {"party": "label", "share": "remaining"},
+                    ],
+                }
+            ],
+        }
+    ]
+}
 
 
 @dataclass(frozen=True)
@@ -25,11 +61,10 @@ class Seeded:
 
 
 def seed(database: Database) -> Seeded:
-    """Two rights-holders (alice, bob) and an admin, each with a token."""
+    """The catalog and agreements above, and a token for the admin, alice and bob."""
     with database.write() as session:
-        session.add(Party(id="alice", name=ALICE_NAME, kind="person"))
-        session.add(Party(id="bob", name="Bob Lee", kind="person"))
-        session.flush()
+        catalog_store.load_catalog(session, yaml.safe_dump(CATALOG), "catalog.yaml")
+        catalog_store.load_agreements(session, yaml.safe_dump(AGREEMENTS), "agreements.yaml")
         _, admin = tokens.create_token(session, admin=True, label="finance")
         _, alice = tokens.create_token(session, party_id="alice")
         _, bob = tokens.create_token(session, party_id="bob")

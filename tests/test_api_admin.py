@@ -11,7 +11,15 @@ from fastapi.testclient import TestClient
 from api.routes_admin import safe_filename
 from ledger.db import Database
 from tests.api_support import Seeded, client, seed
-from tests.fixtures_revenue import US_BLOCKS, US_SUMMARIES, dsr_text, sample_dsr_us_text
+from tests.fixtures_revenue import (
+    UNKNOWN_ISRC,
+    US_BLOCKS,
+    US_SUMMARIES,
+    Block,
+    Usage,
+    dsr_text,
+    sample_dsr_us_text,
+)
 
 DSR_NAME = (
     "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
@@ -161,9 +169,13 @@ def test_uploaded_names_cannot_leave_the_upload_directory(name: str, expected: s
 def test_suspense_is_listed_and_resolved(database: Database) -> None:
     tokens = seed(database)
     http = client(database)
-    assert _upload(http, tokens, sample_dsr_us_text().encode()).status_code == 201
+    blocks = (*US_BLOCKS[:2], Block(UNKNOWN_ISRC, "Chaos Avenue", (Usage("S1", 44698),)))
+    assert _upload(http, tokens, dsr_text(US_SUMMARIES, blocks).encode()).status_code == 201
     listed = http.get("/api/admin/suspense", headers=tokens.bearer(tokens.admin))
-    assert listed.status_code == 200 and listed.json()
+    assert listed.status_code == 200
+    [held] = listed.json()
+    assert held["isrc"] == UNKNOWN_ISRC and isinstance(held["amount"], str)
+    assert held["resolvable"] is False
     resolved = http.post(
         "/api/admin/suspense/resolve", json={"period": "2026-10"},
         headers=tokens.bearer(tokens.admin),
