@@ -1,0 +1,452 @@
+"""Revenue import, as a finance controller checks it: does every number reconcile?
+
+Each format imports and its totals match the file's own totals to the last
+decimal; every line is kept with its file and line number; a duplicate is
+refused and leaves every table as it was; ``replace`` reverses what the earlier
+import posted; currencies convert with the period's rates (a missing rate is
+refused); bad lines are all reported as ``file:line: field: problem`` and
+nothing is stored; unknown and malformed ISRCs go to suspense and come out
+once the catalog knows the track; a dry run stores nothing; a closed period
+accepts no import. Every test runs on SQLite and PostgreSQL (``database``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy import inspect, text
+
+from ledger import accounts, catalog_store, journal
+from ledger.db import Database
+from ledger.errors import Conflict, InputError, PeriodClosed
+from ledger.imports import (
+    REASON_MALFORMED,
+    REASON_UNKNOWN,
+    ImportSummary,
+    import_file,
+    lines_of,
+    list_imports,
+)
+from ledger.models import RevenueLine
+from ledger.money import from_parts
+from ledger.suspense import list_suspense, resolve_suspense
+from tests import fixtures_revenue as fx
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+D = Decimal
+
+
+# ---------------------------------------------------------------------------
+# Helpers shared by the money-flow tests (imported by other test modules)
+
+
+def load_examples(db: Database, *, agreements: bool = True) -> None:
+    """The Walk My Walk catalog (and its agreements and October attribution) from examples/."""
+    with db.write() as s:
+        catalog_store.load_catalog(s, (EXAMPLES / "catalog.yaml").read_text(), "catalog.yaml")
+        if agreements:
+            catalog_store.load_agreements(
+                s, (EXAMPLES / "agreements.yaml").read_text(), "agreements.yaml"
+            )
+            catalog_store.load_attribution(
+                s, (EXAMPLES / "attribution-2026-10.csv").read_text(), "attribution.csv", "2026-10"
+            )
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    """Rows in every table of the schema: proof that nothing at all was written."""
+    with db.read() as s:
+        conn = s.connection()
+        names = sorted(inspect(conn).get_table_names())
+        return {n: int(conn.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in names}
+
+
+def account_balance(db: Database, code: str, currency: str = "USD") -> Decimal:
+    """Balance of one account (debits positive) summed over the trial balance."""
+    with db.read() as s:
+        rows = journal.trial_balance(s).rows
+    return sum((r.balance for r in rows if r.account == code and r.currency == currency), D(0))
+
+
+def assert_books_sound(db: Database) -> None:
+    with db.read() as s:
+        tb = journal.trial_balance(s)
+        assert tb.balanced, tb.totals
+        journal.verify(s)
+
+
+def line_amount(line: object) -> Decimal:
+    return from_parts(line.amount_whole, line.amount_frac)  # type: ignore[attr-defined]
+
+
+def stored_lines(db: Database, import_id: int | None) -> list[SimpleNamespace]:
+    """The stored lines of an import, read out of the session (plain values)."""
+    assert import_id is not None
+    with db.read() as s:
+        return [
+            SimpleNamespace(**{c: getattr(x, c) for c in RevenueLine.model_fields})
+            for x in lines_of(s, import_id)
+        ]
+
+
+def do_import(db: Database, path: Path, **kw: Any) -> ImportSummary:
+    with db.write() as s:
+        return import_file(s, path, **kw)
+
+
+# ---------------------------------------------------------------------------
+# Each format: the file's own totals, to the last decimal
+
+
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+def test_dsr_us_totals_match_the_files_summaries(database: Database, tmp_path: Path, gz: bool) -> None:
+    load_examples(database, agreements=False)
+    path = fx.write_sample_dsr_us(tmp_path, gz=gz)
+    summary = do_import(database, path)
+    # SY01.02 S1 21873.41 + S2 3106.77 = 24980.18
+    assert summary.totals == {"USD": D("24980.18")}
+    assert summary.ledger_total == D("24980.18")
+    assert summary.lines == 7 and summary.suspense_lines == 0
+    assert summary.format == "dsr" and summary.period == "2026-10" and summary.source == "StreamCo"
+    lines = stored_lines(database, summary.import_id)
+    with database.read() as s:
+        info = list_imports(s)[0]
+    assert len(lines) == 7
+    assert sum(line_amount(x) for x in lines) == D("24980.18")
+    # every line is kept with its file and its line number (distinct, in the file's order)
+    assert info.filename == path.name and len(info.sha256) == 64
+    assert info.totals == {"USD": D("24980.18")}
+    assert [x.line_no for x in lines] == sorted({x.line_no for x in lines})
+    assert all(x.import_id == summary.import_id and x.line_no > 3 for x in lines)
+    raw = fx.sample_dsr_us_text().splitlines()
+    for x in lines:  # the stored line number points at an SU02.02 line naming this ISRC's block
+        assert raw[x.line_no - 1].startswith("SU02.02")
+    assert account_balance(database, accounts.receivable("StreamCo")) == D("24980.18")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-24980.18")
+    assert_books_sound(database)
+
+
+def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(database: Database, tmp_path: Path) -> None:
+    """S1 NetRevenue 6488.20 GBP over 1611380 + 77012 + 44698 = 1733090 streams.
+
+    6488.20 * 1611380 / 1733090 = 6032.55209827533...  floor 6032.5520982753
+    6488.20 *   77012 / 1733090 =  288.31120045698...  floor  288.3112004569
+    6488.20 *   44698 / 1733090 =  167.33670126767...  floor  167.3367012676
+    the floors sum to 6488.1999999998: the 2 leftover units go to the largest
+    remainders (77012's .698, 44698's .676; 1611380's is .348) ->
+    6032.5520982753 + 288.3112004570 + 167.3367012677 = 6488.2000000000.
+    At GBP 1.2644 (rounded half-even to 10 places):
+    6032.5520982753 * 1.2644 = 7627.55887305928932 -> 7627.5588730593
+     288.3112004570 * 1.2644 =  364.54068185783080 ->  364.5406818578
+     167.3367012677 * 1.2644 =  211.58052508287988 ->  211.5805250829  (QZK6H2600014: suspense)
+    ledger total 8203.6800800000 (= 6488.20 * 1.2644 = 8203.68008: no drift)
+    """
+    load_examples(database, agreements=False)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates)
+    assert summary.totals == {"GBP": D("6488.20")}
+    assert summary.ledger_total == D("8203.68008")
+    assert summary.suspense_lines == 1 and summary.suspense_amount == D("211.5805250829")
+    lines = stored_lines(database, summary.import_id)
+    by_isrc = sorted((x.isrc, x.original_amount, x.original_currency, x.fx_rate, line_amount(x))
+                     for x in lines)
+    assert [(i, D(a), c, D(r), v) for i, a, c, r, v in by_isrc] == [
+        ("QZK6H2600014", D("167.3367012677"), "GBP", D("1.2644"), D("211.5805250829")),
+        ("USRW12600001", D("288.3112004570"), "GBP", D("1.2644"), D("364.5406818578")),
+        ("USRW12600001", D("6032.5520982753"), "GBP", D("1.2644"), D("7627.5588730593")),
+    ]
+    assert {x.currency for x in lines} == {"USD"}
+    assert [x.suspense_reason for x in lines if x.isrc == fx.UNKNOWN_ISRC] == [REASON_UNKNOWN]
+    assert account_balance(database, accounts.SUSPENSE) == D("-211.5805250829")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-7992.0995549171")
+    assert account_balance(database, accounts.receivable("StreamCo")) == D("8203.68008")
+    assert_books_sound(database)
+
+
+def test_distrokid_totals_corrections_and_hyphenated_isrcs(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    path = fx.write_distrokid(tmp_path / "distrokid.tsv")
+    # two sale months (2026-10 and a -9.84 correction for 2026-09): the period must be given
+    with pytest.raises(InputError) as err:
+        do_import(database, path)
+    assert any(p.field == "period" for p in err.value.problems)
+    summary = do_import(database, path, period="2026-10")
+    # 9875.33911804 + 2083.8740112 + 1682.68322 + 361.3236 + 3532.80 + 160.448 - 9.84
+    assert summary.totals == {"USD": D("17686.62794924")}
+    assert summary.ledger_total == D("17686.62794924") and summary.lines == 7
+    lines = stored_lines(database, summary.import_id)
+    assert [x.line_no for x in lines] == [2, 3, 4, 5, 6, 7, 8]  # line 1 is the header
+    correction = [x for x in lines if x.usage_period == "2026-09"]
+    assert len(correction) == 1 and line_amount(correction[0]) == D("-9.84")
+    assert correction[0].quantity == -1200
+    assert {x.isrc for x in lines} == {"USRW12600001", "USRW12600003"}  # USRW1-26-00003
+    assert summary.suspense_lines == 0
+    assert_books_sound(database)
+
+
+def test_tunecore_keeps_original_amount_currency_and_rate(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    summary = do_import(database, fx.write_tunecore(tmp_path / "tunecore.csv"))
+    # Total Earned: 2157.5865 + 3056.7820 + 153.2626 = 5367.6311 USD
+    assert summary.totals == {"USD": D("5367.6311")}
+    assert summary.ledger_total == D("5367.6311")
+    lines = stored_lines(database, summary.import_id)
+    originals = sorted((D(x.original_amount), x.original_currency, D(x.fx_rate), line_amount(x))
+                       for x in lines)
+    assert originals == [
+        (D("209.92"), "CAD", D("0.7301"), D("153.2626")),
+        (D("1995.548"), "EUR", D("1.0812"), D("2157.5865")),
+        (D("2827.2124"), "EUR", D("1.0812"), D("3056.7820")),
+    ]
+
+
+def test_mapped_latin1_csv_converted_with_the_rates_file(database: Database, tmp_path: Path) -> None:
+    """Acme Digital, EUR at 1.0812; products of 4 and 4 decimals are exact (no rounding):
+    48.1234 * 1.0812 = 52.03102008;  9.99 * 1.0812 = 10.801188;  -0.16 * 1.0812 = -0.172992
+    total 57.9534 EUR -> 62.65921608 USD; FRZ032600099 is not in the catalog: -0.172992 suspense.
+    """
+    load_examples(database, agreements=False)
+    data = fx.write_mapped(tmp_path / "acme.csv")
+    mapping = fx.write_mapping(tmp_path / "acme.yaml")
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    summary = do_import(database, data, mapping_path=mapping, period="2026-10", fx_path=rates)
+    assert summary.totals == {"EUR": fx.MAPPED_TOTAL_EUR}
+    assert summary.ledger_total == D("62.65921608")
+    assert summary.suspense_lines == 1 and summary.suspense_amount == D("-0.172992")
+    lines = stored_lines(database, summary.import_id)
+    assert [line_amount(x) for x in lines] == [D("52.03102008"), D("10.801188"), D("-0.172992")]
+    assert [x.line_no for x in lines] == [3, 4, 5]  # title line, header, then data
+    assert [x.usage for x in lines] == ["stream", "download", "stream"]
+    assert account_balance(database, accounts.SUSPENSE) == D("0.172992")
+    assert_books_sound(database)
+
+
+@pytest.mark.parametrize(
+    "quirks",
+    [
+        {"encoding": "utf-16-le"},
+        {"encoding": "utf-16-be"},
+        {"bom": True, "crlf": True},
+        {"gz": True, "bom": True},
+    ],
+    ids=["utf16le", "utf16be", "bom-crlf", "gzip-bom"],
+)
+def test_encodings_and_line_ends_import_the_same_figures(
+    database: Database, tmp_path: Path, quirks: dict[str, Any]
+) -> None:
+    load_examples(database, agreements=False)
+    path = fx.write_distrokid(tmp_path / "dk.tsv", **quirks)
+    summary = do_import(database, path, period="2026-10")
+    assert summary.totals == {"USD": D("17686.62794924")} and summary.lines == 7
+
+
+# ---------------------------------------------------------------------------
+# Duplicates and --replace
+
+
+def test_duplicate_import_is_refused_naming_the_earlier_one(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    path = fx.write_sample_dsr_us(tmp_path)
+    first = do_import(database, path)
+    before = table_counts(database)
+    with pytest.raises(Conflict) as err:
+        do_import(database, path)
+    assert f"import #{first.import_id}" in str(err.value)
+    assert table_counts(database) == before
+    # the same content under another name is the same file
+    copy = tmp_path / "renamed.tsv"
+    copy.write_bytes(path.read_bytes())
+    with pytest.raises(Conflict, match=f"import #{first.import_id}"):
+        do_import(database, copy)
+    assert table_counts(database) == before
+
+
+def test_replace_reverses_what_the_earlier_import_posted(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    path = fx.write_sample_dsr_gb(tmp_path)
+    first = do_import(database, path, fx_path=rates)
+    second = do_import(database, path, fx_path=rates, replace=True)
+    assert second.replaced_imports == (first.import_id,)
+    assert first.import_id is not None and second.import_id is not None
+    with database.read() as s:
+        infos = {i.id: i for i in list_imports(s)}
+        reversal = s.execute(
+            text("SELECT id FROM journal_entry WHERE reverses_id = :e"), {"e": first.entry_id}
+        ).all()
+    assert infos[first.import_id].status == "superseded"
+    assert infos[first.import_id].superseded_by == second.import_id
+    assert infos[second.import_id].status == "posted"
+    assert len(reversal) == 1
+    # counted once, not twice
+    assert account_balance(database, accounts.receivable("StreamCo")) == D("8203.68008")
+    assert account_balance(database, accounts.SUSPENSE) == D("-211.5805250829")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-7992.0995549171")
+    with database.read() as s:
+        assert [i.import_id for i in list_suspense(s)] == [second.import_id]
+    assert_books_sound(database)
+
+
+# ---------------------------------------------------------------------------
+# Currency
+
+
+def test_missing_rate_is_refused_never_guessed(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    path = fx.write_sample_dsr_gb(tmp_path)
+    before = table_counts(database)
+    with pytest.raises(InputError) as err:
+        do_import(database, path)  # no rates file at all
+    assert [p.field for p in err.value.problems] == ["currency"]
+    assert "GBP" in str(err.value)
+    no_gbp = fx.write_rates(tmp_path / "r1.csv", "period,currency,rate\n2026-10,EUR,1.0812\n")
+    with pytest.raises(InputError, match="GBP"):
+        do_import(database, path, fx_path=no_gbp)
+    other_month = fx.write_rates(tmp_path / "r2.csv", "period,currency,rate\n2026-09,GBP,1.2\n")
+    with pytest.raises(InputError, match="2026-09"):
+        do_import(database, path, fx_path=other_month)
+    assert table_counts(database) == before
+
+
+# ---------------------------------------------------------------------------
+# Bad input: every problem at once, nothing stored
+
+
+def test_bad_tabular_lines_all_reported_and_nothing_stored(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    rows = [
+        fx.distrokid_row(earnings="12.5x"),  # line 2: number
+        fx.distrokid_row(country="ZZ"),  # line 3: territory
+        fx.distrokid_row(sale_month="2026-13"),  # line 4: date
+        fx.distrokid_row(earnings="1.5"),  # line 5: fine
+        fx.distrokid_row()[:-3],  # line 6: column count
+        fx.distrokid_row(quantity="ten"),  # line 7: quantity
+        fx.distrokid_row(earnings="0.12345678901"),  # line 8: more than 10 decimals
+    ]
+    path = fx.write_distrokid(tmp_path / "bad.tsv", rows)
+    before = table_counts(database)
+    with pytest.raises(InputError) as err:
+        do_import(database, path, period="2026-10")
+    where = {p.line for p in err.value.problems}
+    assert where == {2, 3, 4, 6, 7, 8}, err.value.lines()
+    for p in err.value.problems:
+        assert p.file.endswith("bad.tsv"), p
+        if p.line != 6:  # a short line has no one field to blame; the others name theirs
+            assert p.field and str(p).startswith(f"{p.file}:{p.line}: {p.field}: "), p
+    assert table_counts(database) == before
+
+
+def test_bad_dsr_lines_and_footer_all_reported_and_nothing_stored(
+    database: Database, tmp_path: Path
+) -> None:
+    load_examples(database, agreements=False)
+    blocks = (
+        fx.Block("USRW12600001", "Walk My Walk", (fx.Usage("S1", "12x"), fx.Usage("S1", 100))),
+        fx.Block("USRW12600002", "Club Mix", (fx.Usage("S1", 50),)),
+    )
+    text_ = fx.dsr_text(
+        (fx.Summary("S1", "SubscriptionModel", "US", "USD", "10.0O", total_usages=999),),
+        blocks,
+        foot={"NumberOfLinesInFile": 3},
+    )
+    path = fx.write_text(tmp_path / "bad_dsr.tsv", text_)
+    before = table_counts(database)
+    with pytest.raises(InputError) as err:
+        do_import(database, path)
+    problems = err.value.problems
+    assert len(problems) >= 3, err.value.lines()  # streams, NetRevenue, FOOT (all at once)
+    assert all(p.file.endswith("bad_dsr.tsv") for p in problems)
+    assert any(p.line is not None and p.field and "stream" in p.field.lower() for p in problems)
+    assert any("foot" in str(p).lower() or "lines" in str(p).lower() for p in problems)
+    assert table_counts(database) == before
+
+
+# ---------------------------------------------------------------------------
+# Suspense
+
+
+def test_malformed_and_unknown_isrcs_go_to_suspense_with_the_reason(
+    database: Database, tmp_path: Path
+) -> None:
+    load_examples(database, agreements=False)
+    rows = [
+        fx.distrokid_row(earnings="10.00"),
+        fx.distrokid_row(isrc="NOT-AN-ISRC", earnings="2.50"),
+        fx.distrokid_row(isrc="QZK6H2600014", earnings="0.0000000001"),
+    ]
+    summary = do_import(database, fx.write_distrokid(tmp_path / "dk.tsv", rows))
+    assert summary.suspense_lines == 2 and summary.suspense_amount == D("2.5000000001")
+    with database.read() as s:
+        items = {i.reason: i for i in list_suspense(s)}
+    assert set(items) == {REASON_MALFORMED, REASON_UNKNOWN}
+    assert items[REASON_MALFORMED].amount == D("2.50") and items[REASON_MALFORMED].first_line == 3
+    assert items[REASON_UNKNOWN].amount == D("0.0000000001") and items[REASON_UNKNOWN].first_line == 4
+    assert not any(i.resolvable for i in items.values())
+    assert account_balance(database, accounts.SUSPENSE) == D("-2.5000000001")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-10.00")
+    # nothing resolvable yet: resolve posts nothing
+    with database.write() as s:
+        nothing = resolve_suspense(s)
+    assert nothing.entry_id is None and nothing.remaining_lines == 2
+    assert_books_sound(database)
+
+
+EXTRA_TRACK = """\
+parties:
+  - {id: rust-label, name: Rust Label Ltd., kind: company, payout_currency: USD, operator: true}
+tracks:
+  - {isrc: QZK6H2600014, title: Chaos Avenue, display_artist: Lena & The Machines}
+contributions:
+  - {isrc: QZK6H2600014, party: rust-label, role: label}
+"""
+
+
+def test_suspense_resolve_after_the_catalog_learns_the_track(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates)
+    with database.write() as s:
+        catalog_store.load_catalog(s, EXTRA_TRACK, "extra.yaml")
+    with database.read() as s:
+        (item,) = list_suspense(s)
+    assert item.resolvable and item.isrc == fx.UNKNOWN_ISRC
+    assert item.import_id == summary.import_id and item.amount == D("211.5805250829")
+    with database.write() as s:
+        released = resolve_suspense(s)
+    assert released.amount == D("211.5805250829") and released.lines == 1
+    assert released.remaining_lines == 0 and released.period == "2026-10"
+    assert account_balance(database, accounts.SUSPENSE) == D("0")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-8203.68008")
+    with database.read() as s:
+        assert list_suspense(s) == []
+    with database.write() as s:  # a second resolve has nothing to do
+        assert resolve_suspense(s).entry_id is None
+    assert_books_sound(database)
+
+
+# ---------------------------------------------------------------------------
+# Dry run and closed periods
+
+
+def test_dry_run_summarises_and_stores_nothing(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    before = table_counts(database)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates, dry_run=True)
+    assert summary.dry_run and summary.import_id is None and summary.entry_id is None
+    assert summary.ledger_total == D("8203.68008") and summary.suspense_lines == 1
+    assert table_counts(database) == before
+
+
+def test_import_into_a_closed_period_is_refused(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    with database.write() as s:
+        journal.close_period(s, "2026-10")
+    before = table_counts(database)
+    with pytest.raises(PeriodClosed):
+        do_import(database, fx.write_sample_dsr_us(tmp_path))
+    assert table_counts(database) == before
