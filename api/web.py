@@ -26,6 +26,15 @@ from ledger.tokens import MAX_TOKEN_LENGTH, Principal
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 SESSION_SECONDS = 8 * 3600
+BALANCE_COLUMNS = (
+    ("Opening", "opening"),
+    ("Earned", "earned"),
+    ("Fees", "fees"),
+    ("Recouped", "recouped"),
+    ("Paid", "paid"),
+    ("Other", "other"),
+    ("Closing", "closing"),
+)
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -124,11 +133,10 @@ def account(request: Request) -> Response:
     party = party_name(request, who.party_id)
     balances = my_balances(request, who.party_id)
     statements = my_statements(request, who.party_id)
-    columns = [k for k in (balances[0] if balances else {}) if k not in {"party_id", "party"}]
     return _page(
         request,
         "account.html",
-        {"party": party, "balances": balances, "columns": columns, "statements": statements},
+        {"party": party, "balances": balances, "columns": BALANCE_COLUMNS, "statements": statements},
     )
 
 
