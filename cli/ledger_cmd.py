@@ -45,7 +45,9 @@ def trial_balance(
             }
         )
         return
-    rows = [(r.account, r.type, r.currency, r.debit, r.credit) for r in tb.rows]
+    rows: list[tuple[object, ...]] = [
+        (r.account, r.type, r.currency, r.debit, r.credit) for r in tb.rows
+    ]
     for cur, total in sorted(tb.totals.items()):
         rows.append(("TOTAL (debits - credits)", "", cur, total, ""))
     table(

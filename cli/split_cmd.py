@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from sqlmodel import col
 
 from cli.context import state
 from cli.output import amount, console, print_json, table
@@ -137,7 +138,9 @@ def period_list(as_json: JsonOpt = False) -> None:
     from ledger.models import Period
 
     with state().ledger().read() as session:
-        rows = [(p.code, p.status) for p in session.scalars(select(Period).order_by(Period.code))]  # type: ignore[arg-type]
+        rows = [
+            (p.code, p.status) for p in session.scalars(select(Period).order_by(col(Period.code)))
+        ]
     if as_json:
         print_json([{"period": c, "status": s} for c, s in rows])
         return

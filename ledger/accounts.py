@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger.errors import LedgerError, NotFound
 from ledger.models import Account, Party
@@ -98,7 +98,7 @@ class AccountCache:
             return
         for chunk in _chunks(sorted(missing), 500):
             for code, id_ in self.session.execute(
-                select(Account.code, Account.id).where(Account.code.in_(chunk))  # type: ignore[attr-defined]
+                select(col(Account.code), col(Account.id)).where(col(Account.code).in_(chunk))
             ):
                 self._ids[code] = id_
         for code in sorted(missing - self._ids.keys()):

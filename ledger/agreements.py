@@ -162,9 +162,7 @@ class Conditions:
         ):
             if mine is not None and theirs is not None and not (mine & theirs):
                 return False
-        return _ranges_overlap(
-            self.period_from, self.period_to, other.period_from, other.period_to
-        )
+        return _ranges_overlap(self.period_from, self.period_to, other.period_from, other.period_to)
 
     def describe(self) -> str:
         if not self.written:
@@ -187,7 +185,9 @@ class Conditions:
         return next((text for k, text in self.written if k == key), "")
 
 
-def _ranges_overlap(a_from: str | None, a_to: str | None, b_from: str | None, b_to: str | None) -> bool:
+def _ranges_overlap(
+    a_from: str | None, a_to: str | None, b_from: str | None, b_to: str | None
+) -> bool:
     lo = max(a_from or "0000-00", b_from or "0000-00")
     hi = min(a_to or "9999-99", b_to or "9999-99")
     return lo <= hi
@@ -426,7 +426,9 @@ def _int(value: str) -> int:
     return int(text)
 
 
-def _conditions(node: Node | None, where: str, filename: str, problems: ProblemCollector) -> Conditions:
+def _conditions(
+    node: Node | None, where: str, filename: str, problems: ProblemCollector
+) -> Conditions:
     if node is None or node.is_null:
         return ALWAYS
     f = Fields(node, filename, problems, where, {"source", "territory", "usage", "period"})
@@ -468,7 +470,9 @@ def _conditions(node: Node | None, where: str, filename: str, problems: ProblemC
         for n in f.seq("usage"):
             text = (n.text() or "").strip().lower()
             if text not in USAGES:
-                f.problem("usage", f"{text!r} is not a usage type; use one of {', '.join(USAGES)}", n.line)
+                f.problem(
+                    "usage", f"{text!r} is not a usage type; use one of {', '.join(USAGES)}", n.line
+                )
             found.add(text)
         usages = frozenset(found)
         written.append(("usage", " or ".join(sorted(found))))
@@ -540,7 +544,11 @@ class _Parser:
 
     def share_entry(self, node: Node, where: str) -> ShareEntry | None:
         f = Fields(
-            node, self.filename, self.problems, where, {"party", "role", "share", "divide_by", "model"}
+            node,
+            self.filename,
+            self.problems,
+            where,
+            {"party", "role", "share", "divide_by", "model"},
         )
         share_text = f.text("share")
         share: Fraction | None = None
@@ -585,7 +593,10 @@ class _Parser:
         cap = f.call("cap", _share, required=False) if f.has("cap") else None
         cur = None
         if f.has("percent") == f.has("per_unit"):
-            f.problem(None, "a fee is either 'percent' or 'per_unit' (with 'currency'), not both or neither")
+            f.problem(
+                None,
+                "a fee is either 'percent' or 'per_unit' (with 'currency'), not both or neither",
+            )
         if f.has("per_unit"):
             cur = f.call("currency", lambda c: currency(c).code)
         elif f.has("currency"):
@@ -650,7 +661,11 @@ class _Parser:
         for e in entries:
             if not e.is_pool:
                 continue
-            missing = [t.isrc for t in agreement_tracks if not self.catalog.contributions_for(t.isrc, e.role)]
+            missing = [
+                t.isrc
+                for t in agreement_tracks
+                if not self.catalog.contributions_for(t.isrc, e.role)
+            ]
             if missing:
                 self.problems.add(
                     self.filename,
@@ -661,10 +676,18 @@ class _Parser:
                 )
         if rid is None or not ok or len(remaining) > 1:
             return None
-        return Rule(rid, tuple(entries), priority if isinstance(priority, int) else 0, when, node.line)
+        return Rule(
+            rid, tuple(entries), priority if isinstance(priority, int) else 0, when, node.line
+        )
 
     def advance(self, node: Node, where: str) -> Advance | None:
-        f = Fields(node, self.filename, self.problems, where, {"party", "amount", "currency", "description"})
+        f = Fields(
+            node,
+            self.filename,
+            self.problems,
+            where,
+            {"party", "amount", "currency", "description"},
+        )
         party = self.party(f)
         amount = f.call("amount", _positive_amount)
         cur = f.call("currency", lambda c: currency(c).code)
@@ -679,7 +702,17 @@ class _Parser:
             self.filename,
             self.problems,
             where,
-            {"id", "version", "title", "effective_from", "effective_to", "scope", "rules", "fees", "advances"},
+            {
+                "id",
+                "version",
+                "title",
+                "effective_from",
+                "effective_to",
+                "scope",
+                "rules",
+                "fees",
+                "advances",
+            },
         )
         aid = f.text("id")
         version = f.call("version", _int)
@@ -698,7 +731,8 @@ class _Parser:
             for i, n in enumerate(f.seq("rules", required=True))
         ]
         advances = [
-            self.advance(n, f"{f.field_name('advances')}[{i}]") for i, n in enumerate(f.seq("advances"))
+            self.advance(n, f"{f.field_name('advances')}[{i}]")
+            for i, n in enumerate(f.seq("advances"))
         ]
         _unique([r for r in rules if r], "rules", "rule", f)
         _unique([x for x in fees if x], "fees", "fee", f)
@@ -732,7 +766,11 @@ def _unique(items: Sequence[Rule | Fee], key: str, what: str, f: Fields) -> None
     seen: dict[str, int] = {}
     for item in items:
         if item.id in seen:
-            f.problem(key, f"{what} id {item.id!r} is used twice (lines {seen[item.id]} and {item.line})", item.line)
+            f.problem(
+                key,
+                f"{what} id {item.id!r} is used twice (lines {seen[item.id]} and {item.line})",
+                item.line,
+            )
         seen.setdefault(item.id, item.line)
 
 
@@ -758,9 +796,7 @@ def _overlap_problems(
     out: list[Problem] = []
     new_ids = {(a.id, a.version) for a in agreements}
     pool = list(agreements) + [a for a in existing if (a.id, a.version) not in new_ids]
-    covered = {
-        id(a): frozenset(t.isrc for t in catalog.tracks if a.scope.covers(t)) for a in pool
-    }
+    covered = {id(a): frozenset(t.isrc for t in catalog.tracks if a.scope.covers(t)) for a in pool}
     for i, a in enumerate(pool):
         for b in pool[i:]:
             if a.id == b.id and a.version != b.version:
@@ -773,7 +809,7 @@ def _overlap_problems(
             if (a.id, a.version) not in new_ids and (b.id, b.version) not in new_ids:
                 continue
             for ri, ra in enumerate(a.rules):
-                for rb in (b.rules[ri + 1 :] if a is b else b.rules):
+                for rb in b.rules[ri + 1 :] if a is b else b.rules:
                     if ra.priority == rb.priority and ra.when.overlaps(rb.when):
                         out.append(
                             Problem(
@@ -808,7 +844,9 @@ def _collect(
             continue
         if (a.id, a.version) in seen:
             problems.add(
-                filename, a.line, f"agreements[{i}].version",
+                filename,
+                a.line,
+                f"agreements[{i}].version",
                 f"{a.ref} is already defined on line {seen[(a.id, a.version)]}; "
                 "raise the version for a new one",
             )
@@ -822,7 +860,9 @@ def _collect(
             x.content_hash for x in result if (x.id, x.version) == (a.id, a.version)
         ):
             problems.add(
-                filename, seen[(a.id, a.version)], "version",
+                filename,
+                seen[(a.id, a.version)],
+                "version",
                 f"{a.ref} is already loaded with different content; "
                 "a loaded version never changes, raise the version",
             )

@@ -65,7 +65,9 @@ class AttributionReport:
         if not rows:
             rows = [w for w in self.weights if w.isrc is None]
         if model is not None:
-            rows = [w for w in rows if w.model is not None and w.model.casefold() == model.casefold()]
+            rows = [
+                w for w in rows if w.model is not None and w.model.casefold() == model.casefold()
+            ]
         total = sum((w.weight for w in rows), Fraction(0))
         if total == 0:
             return None
@@ -106,9 +108,7 @@ def parse_attribution(
         for i, name in enumerate(header):
             column = name.strip().lower()
             if column not in _COLUMNS:
-                problems.add(
-                    filename, 1, name, f"unknown column; expected {', '.join(_COLUMNS)}"
-                )
+                problems.add(filename, 1, name, f"unknown column; expected {', '.join(_COLUMNS)}")
             elif column in columns:
                 problems.add(filename, 1, name, "column appears twice")
             columns.setdefault(column, i)
@@ -123,7 +123,9 @@ def parse_attribution(
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):
-                problems.add(filename, line, None, f"has {len(row)} columns, the header has {len(header)}")
+                problems.add(
+                    filename, line, None, f"has {len(row)} columns, the header has {len(header)}"
+                )
                 continue
 
             def cell(name: str, row: list[str] = row) -> str | None:
@@ -137,7 +139,9 @@ def parse_attribution(
             if licensor is None:
                 problems.add(filename, line, "licensor", "is empty")
             elif catalog is not None and not catalog.has_party(licensor):
-                problems.add(filename, line, "licensor", f"party {licensor!r} is not in the catalog")
+                problems.add(
+                    filename, line, "licensor", f"party {licensor!r} is not in the catalog"
+                )
             if isrc is not None:
                 try:
                     isrc = normalise_isrc(isrc)
@@ -158,7 +162,9 @@ def parse_attribution(
             key = (licensor, model, isrc)
             if key in seen:
                 problems.add(
-                    filename, line, "licensor",
+                    filename,
+                    line,
+                    "licensor",
                     f"{licensor} already has a weight for this model and track (line {seen[key]})",
                 )
                 continue
@@ -172,7 +178,9 @@ def parse_attribution(
     for isrc, total in groups.items():
         if total == 0:
             problems.add(
-                filename, None, "weight",
+                filename,
+                None,
+                "weight",
                 f"all weights {'for ' + isrc if isrc else 'without an ISRC'} are zero",
             )
     problems.raise_if_any()

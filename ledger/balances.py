@@ -46,8 +46,9 @@ class PartyBalance:
 
 _QUERY = """
 SELECT a.party_id, a.code, p.currency,
-       CASE WHEN :period IS NULL THEN 0 WHEN e.period < :period THEN -1
-            WHEN e.period = :period THEN 0 ELSE 1 END AS bucket,
+       CASE WHEN CAST(:period AS VARCHAR(7)) IS NULL THEN 0
+            WHEN e.period < CAST(:period AS VARCHAR(7)) THEN -1
+            WHEN e.period = CAST(:period AS VARCHAR(7)) THEN 0 ELSE 1 END AS bucket,
        p.memo, SUM(p.amount_whole), SUM(p.amount_frac)
 FROM posting p
 JOIN account a ON a.id = p.account_id
@@ -101,11 +102,17 @@ def balances(
         closing = opening + earned - fees - recouped - paid + other
         out.append(
             PartyBalance(
-                party_id,
-                names.get(party_id, party_id),
-                cur or ccy,
-                period,
-                *(from_units(v) for v in (opening, earned, fees, recouped, paid, other, closing)),
+                party_id=party_id,
+                name=names.get(party_id, party_id),
+                currency=cur or ccy,
+                period=period,
+                opening=from_units(opening),
+                earned=from_units(earned),
+                fees=from_units(fees),
+                recouped=from_units(recouped),
+                paid=from_units(paid),
+                other=from_units(other),
+                closing=from_units(closing),
                 advance_outstanding=from_units(s["advance"]),
             )
         )

@@ -290,7 +290,9 @@ class Catalog:
         by_track: dict[str, list[Contribution]] = {}
         for c in self.contributions:
             by_track.setdefault(c.isrc, []).append(c)
-        object.__setattr__(self, "_releases", frozenset(t.release_upc for t in self.tracks if t.release_upc))
+        object.__setattr__(
+            self, "_releases", frozenset(t.release_upc for t in self.tracks if t.release_upc)
+        )
         object.__setattr__(self, "_artists", frozenset(t.display_artist for t in self.tracks))
         object.__setattr__(self, "_party_index", {p.id: p for p in self.parties})
         object.__setattr__(self, "_track_index", {t.isrc: t for t in self.tracks})

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger import catalog as cat
 from ledger import settings
@@ -66,9 +66,9 @@ def _store(
     sha = _sha(text)
     existing = session.scalars(
         select(DocumentVersion).where(
-            DocumentVersion.kind == kind,  # type: ignore[arg-type]
-            DocumentVersion.sha256 == sha,  # type: ignore[arg-type]
-            DocumentVersion.period == period,  # type: ignore[arg-type]
+            col(DocumentVersion.kind) == kind,
+            col(DocumentVersion.sha256) == sha,
+            col(DocumentVersion.period) == period,
         )
     ).first()
     if existing is not None and existing.id is not None:
@@ -124,7 +124,7 @@ def load_catalog(session: Session, text: str, filename: str) -> CatalogLoad:
     session.flush()
     listed = sorted({c.isrc for c in parsed.contributions} | {t.isrc for t in parsed.tracks})
     if listed:
-        session.execute(delete(Contribution).where(Contribution.isrc.in_(listed)))  # type: ignore[attr-defined]
+        session.execute(delete(Contribution).where(col(Contribution.isrc).in_(listed)))
     for c in parsed.contributions:
         session.add(
             Contribution(
@@ -162,7 +162,7 @@ def current_catalog(session: Session) -> cat.Catalog:
             isni=p.isni,
             is_operator=p.is_operator,
         )
-        for p in session.scalars(select(Party).order_by(Party.id))  # type: ignore[arg-type]
+        for p in session.scalars(select(Party).order_by(col(Party.id)))
     )
     tracks = tuple(
         cat.Track(
@@ -172,7 +172,7 @@ def current_catalog(session: Session) -> cat.Catalog:
             release_upc=t.release_upc,
             release_title=t.release_title,
         )
-        for t in session.scalars(select(Track).order_by(Track.isrc))  # type: ignore[arg-type]
+        for t in session.scalars(select(Track).order_by(col(Track.isrc)))
     )
     contributions = tuple(
         cat.Contribution(
@@ -182,7 +182,7 @@ def current_catalog(session: Session) -> cat.Catalog:
             weight=None if c.weight is None else Fraction(c.weight),
             description=c.description,
         )
-        for c in session.scalars(select(Contribution).order_by(Contribution.id))  # type: ignore[arg-type]
+        for c in session.scalars(select(Contribution).order_by(col(Contribution.id)))
     )
     return cat.Catalog(
         operator_id=operator, parties=parties, tracks=tracks, contributions=contributions
@@ -197,8 +197,8 @@ def _documents(session: Session, kind: str) -> list[DocumentVersion]:
     return list(
         session.scalars(
             select(DocumentVersion)
-            .where(DocumentVersion.kind == kind, DocumentVersion.active == True)  # type: ignore[arg-type]  # noqa: E712
-            .order_by(DocumentVersion.id)  # type: ignore[arg-type]
+            .where(col(DocumentVersion.kind) == kind, col(DocumentVersion.active) == True)  # noqa: E712
+            .order_by(col(DocumentVersion.id))
         )
     )
 

@@ -77,13 +77,18 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = next(reader, None)
     if header is None:
-        raise InputError([Problem(filename, 1, None,
-                                  "empty file; expected a header 'period,currency,rate'")])
+        raise InputError(
+            [Problem(filename, 1, None, "empty file; expected a header 'period,currency,rate'")]
+        )
     cols = {h.strip().lower(): i for i, h in enumerate(header)}
     missing = [c for c in ("period", "currency", "rate") if c not in cols]
     if missing:
-        problems.add(filename, 1, None,
-                     f"header has no {', '.join(missing)} column; expected 'period,currency,rate'")
+        problems.add(
+            filename,
+            1,
+            None,
+            f"header has no {', '.join(missing)} column; expected 'period,currency,rate'",
+        )
         problems.raise_if_any()
     if base is not None:
         try:
@@ -120,34 +125,56 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
             if not rate.is_finite() or rate <= 0:
                 raise decimal.InvalidOperation
         except decimal.InvalidOperation:
-            problems.add(filename, line, "rate",
-                         f"{text_rate!r} is not a positive number (write e.g. 1.0812, no commas)")
+            problems.add(
+                filename,
+                line,
+                "rate",
+                f"{text_rate!r} is not a positive number (write e.g. 1.0812, no commas)",
+            )
             continue
         if code:
             if code in rates:
                 problems.add(filename, line, "currency", f"{code} has a rate already")
             rates[code] = rate
     if len(periods) > 1:
-        problems.add(filename, None, "period",
-                     f"one rates file holds one period; found {', '.join(sorted(periods))}")
+        problems.add(
+            filename,
+            None,
+            "period",
+            f"one rates file holds one period; found {', '.join(sorted(periods))}",
+        )
     if len(bases) > 1:
-        problems.add(filename, None, "base", f"rows disagree on the base: {', '.join(sorted(bases))}")
+        problems.add(
+            filename, None, "base", f"rows disagree on the base: {', '.join(sorted(bases))}"
+        )
     file_base = next(iter(bases)) if len(bases) == 1 else None
     if base and file_base and base != file_base:
-        problems.add(filename, None, "base",
-                     f"the file's base is {file_base} but the ledger currency is {base}")
+        problems.add(
+            filename,
+            None,
+            "base",
+            f"the file's base is {file_base} but the ledger currency is {base}",
+        )
     chosen = base or file_base
     if not chosen and not problems:
-        problems.add(filename, None, "base",
-                     "no base currency: add a 'base' column or give the ledger currency")
+        problems.add(
+            filename,
+            None,
+            "base",
+            "no base currency: add a 'base' column or give the ledger currency",
+        )
     if not periods and not problems:
         problems.add(filename, None, None, "no rates in the file")
     problems.raise_if_any()
     if chosen is None:  # unreachable: reported above
         raise InputError([Problem(filename, None, "base", "no base currency")])
     rates.pop(chosen, None)
-    return Rates(period=next(iter(periods)), base=chosen,
-                 rates=MappingProxyType(dict(sorted(rates.items()))), source=filename)
+    return Rates(
+        period=next(iter(periods)),
+        base=chosen,
+        rates=MappingProxyType(dict(sorted(rates.items()))),
+        source=filename,
+    )
 
 
 def convert(amount: Decimal, from_currency: str, rates: Rates) -> tuple[Decimal, Decimal]:

@@ -174,7 +174,9 @@ def countries() -> frozenset[str]:
     """ISO 3166-1 alpha-2 codes (from CLDR via babel), plus XK as DSPs use it."""
     from babel import Locale
 
-    codes = {c for c in Locale("en").territories if len(c) == 2 and c.isalpha()}
+    codes = {
+        c for c in Locale("en").territories if isinstance(c, str) and len(c) == 2 and c.isalpha()
+    }
     return frozenset(codes - _NOT_COUNTRIES)
 
 

@@ -32,7 +32,7 @@ from typing import Any
 
 import psycopg
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
 from ledger.errors import Conflict, InputError, Problem
@@ -153,7 +153,7 @@ def import_file(
     if not dry_run or journal.is_closed(session, import_period):
         journal.require_open(session, import_period)  # a dry run creates no period row
 
-    known = set(session.scalars(select(Track.isrc)))
+    known = set(session.scalars(select(col(Track.isrc))))
     import_id = None
     if not dry_run:
         record = RevenueImport(
@@ -232,7 +232,7 @@ def import_file(
 
     summary_totals = {c: from_units(u) for c, u in sorted(plan.file_totals.items())}
     ledger_total = from_units(sum(plan.receivable.values()))
-    base = dict(
+    base: dict[str, Any] = dict(
         filename=name,
         sha256=info.sha256,
         format=info.format,
@@ -252,7 +252,7 @@ def import_file(
             replaced_imports=tuple(e.id for e in earlier if e.id),
             dry_run=True,
             **base,
-        )  # type: ignore[arg-type]
+        )
 
     writer.write(rows)
     replaced = [_supersede(session, old, import_id, import_period) for old in earlier]
@@ -275,7 +275,7 @@ def import_file(
     )
     return ImportSummary(
         import_id=import_id, entry_id=entry_id, replaced_imports=tuple(replaced), **base
-    )  # type: ignore[arg-type]
+    )
 
 
 def _entry(import_id: int, name: str, source: str, period: str, plan: _Plan) -> EntryDraft:
@@ -326,7 +326,7 @@ def _supersede(session: Session, old: RevenueImport, new_id: int, period: str) -
     entry_ids = [old.entry_id] if old.entry_id else []
     entry_ids += list(
         session.scalars(
-            select(SuspenseRelease.entry_id).where(SuspenseRelease.import_id == old.id)  # type: ignore[arg-type]
+            select(col(SuspenseRelease.entry_id)).where(col(SuspenseRelease.import_id) == old.id)
         ).unique()
     )
     for entry_id in sorted(set(entry_ids)):
@@ -350,16 +350,16 @@ def _earlier_imports(
     """Posted imports this file would duplicate: same content, or same name, source and period."""
     rows = session.scalars(
         select(RevenueImport)
-        .where(RevenueImport.status == "posted")  # type: ignore[arg-type]
+        .where(col(RevenueImport.status) == "posted")
         .where(
-            (RevenueImport.sha256 == sha256)  # type: ignore[arg-type]
+            (col(RevenueImport.sha256) == sha256)
             | (
-                (RevenueImport.filename == name)
-                & (RevenueImport.source == source)  # type: ignore[arg-type]
-                & (RevenueImport.period == period)
-            )  # type: ignore[arg-type]
+                (col(RevenueImport.filename) == name)
+                & (col(RevenueImport.source) == source)
+                & (col(RevenueImport.period) == period)
+            )
         )
-        .order_by(RevenueImport.id)  # type: ignore[arg-type]
+        .order_by(col(RevenueImport.id))
     )
     return list(rows)
 
@@ -469,14 +469,14 @@ class _LineWriter:
     def write(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        dbapi = self.session.connection().connection.dbapi_connection
+        dbapi: Any = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         try:
             if self.postgres:
                 with (
                     dbapi.cursor() as cur,
                     cur.copy(f"COPY revenue_line ({self.COLS}) FROM STDIN") as copy,
-                ):  # type: ignore[attr-defined]
+                ):
                     for row in rows:
                         copy.write_row(row)
             else:
@@ -493,9 +493,9 @@ class _LineWriter:
 
 
 def list_imports(session: Session, period: str | None = None) -> list[ImportInfo]:
-    stmt = select(RevenueImport).order_by(RevenueImport.id)  # type: ignore[arg-type]
+    stmt = select(RevenueImport).order_by(col(RevenueImport.id))
     if period:
-        stmt = stmt.where(RevenueImport.period == parse_period(period))  # type: ignore[arg-type]
+        stmt = stmt.where(col(RevenueImport.period) == parse_period(period))
     return [
         ImportInfo(
             id=r.id or 0,
@@ -521,8 +521,8 @@ def lines_of(session: Session, import_id: int) -> list[RevenueLine]:
     return list(
         session.scalars(
             select(RevenueLine)
-            .where(RevenueLine.import_id == import_id)
-            .order_by(RevenueLine.line_no)  # type: ignore[arg-type]
+            .where(col(RevenueLine.import_id) == import_id)
+            .order_by(col(RevenueLine.line_no))
         )
     )
 

@@ -36,7 +36,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger.accounts import AccountCache
 from ledger.errors import (
@@ -199,7 +199,7 @@ def ensure_period(session: Session, code: str) -> Period:
 
 def entry_id_for_key(session: Session, key: str) -> int | None:
     return session.scalars(
-        select(JournalEntry.id).where(JournalEntry.idempotency_key == key)  # type: ignore[arg-type]
+        select(col(JournalEntry.id)).where(col(JournalEntry.idempotency_key) == key)
     ).first()
 
 
@@ -219,7 +219,7 @@ def require_open(session: Session, code: str) -> None:
 
 def last_closed_period(session: Session) -> str | None:
     return session.scalars(
-        select(func.max(Period.code)).where(Period.status == "closed")  # type: ignore[arg-type]
+        select(func.max(col(Period.code))).where(col(Period.status) == "closed")
     ).first()
 
 
@@ -231,7 +231,7 @@ def open_period_for(session: Session, wanted: str | None = None) -> str:
         code = parse_period(wanted)
     else:
         latest_open = session.scalars(
-            select(func.max(Period.code)).where(Period.status == "open")  # type: ignore[arg-type]
+            select(func.max(col(Period.code))).where(col(Period.status) == "open")
         ).first()
         if latest_open is None and last_closed is None:
             raise Conflict("no period exists yet", hint="give --period YYYY-MM")
@@ -248,7 +248,7 @@ def close_period(session: Session, code: str) -> Period:
     if period.status == "closed":
         raise PeriodClosed(f"period {code} is already closed")
     earlier_open = session.scalars(
-        select(Period.code).where(Period.code < code, Period.status == "open")  # type: ignore[arg-type]
+        select(col(Period.code)).where(col(Period.code) < code, col(Period.status) == "open")
     ).first()
     if earlier_open:
         raise Conflict(f"period {earlier_open} is still open", hint=f"close it before {code}")
@@ -274,7 +274,7 @@ def _head(session: Session) -> LedgerHead:
 
 def _existing(session: Session, draft: EntryDraft, content: str) -> PostedEntry | None:
     entry = session.scalars(
-        select(JournalEntry).where(JournalEntry.idempotency_key == draft.key)  # type: ignore[arg-type]
+        select(JournalEntry).where(col(JournalEntry.idempotency_key) == draft.key)
     ).first()
     if entry is None:
         return None
@@ -445,14 +445,14 @@ class _Writer:
 
     def _insert(self, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
         # Postings first: the entry row's trigger checks that its legs balance.
-        dbapi = self.session.connection().connection.dbapi_connection
+        dbapi: Any = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         if self.postgres:
             with dbapi.cursor() as cur:
-                with cur.copy(f"COPY posting ({POSTING_COLS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cur.copy(f"COPY posting ({POSTING_COLS}) FROM STDIN") as copy:
                     for row in postings:
                         copy.write_row(row)
-                with cur.copy(f"COPY journal_entry ({ENTRY_COLS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cur.copy(f"COPY journal_entry ({ENTRY_COLS}) FROM STDIN") as copy:
                     for row in entries:
                         copy.write_row(row)
         else:
@@ -503,10 +503,10 @@ def entry_legs(session: Session, entry_id: int) -> tuple[JournalEntry, tuple[Leg
     if entry is None:
         raise NotFound(f"journal entry {entry_id} does not exist")
     rows = session.execute(
-        select(Posting, Account.code)
-        .join(Account, Account.id == Posting.account_id)  # type: ignore[arg-type]
-        .where(Posting.entry_id == entry_id)  # type: ignore[arg-type]
-        .order_by(Posting.id)  # type: ignore[arg-type]
+        select(Posting, col(Account.code))
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .where(col(Posting.entry_id) == entry_id)
+        .order_by(col(Posting.id))
     ).all()
     return entry, tuple(_leg(p, code) for p, code in rows)
 
@@ -530,7 +530,7 @@ def _check_reversible(session: Session, entry_id: int) -> None:
     if session.get(JournalEntry, entry_id) is None:
         raise NotFound(f"journal entry {entry_id} does not exist")
     already = session.scalars(
-        select(JournalEntry.id).where(JournalEntry.reverses_id == entry_id)  # type: ignore[arg-type]
+        select(col(JournalEntry.id)).where(col(JournalEntry.reverses_id) == entry_id)
     ).first()
     if already:
         raise Conflict(f"journal entry {entry_id} was already reversed by entry {already}")
@@ -607,19 +607,19 @@ def trial_balance(session: Session, *, up_to_period: str | None = None) -> Trial
     """Every account's balance per currency, summed exactly in SQL."""
     stmt = (
         select(
-            Account.code,
-            Account.type,
-            Posting.currency,
-            func.sum(Posting.amount_whole),
-            func.sum(Posting.amount_frac),
+            col(Account.code),
+            col(Account.type),
+            col(Posting.currency),
+            func.sum(col(Posting.amount_whole)),
+            func.sum(col(Posting.amount_frac)),
         )
-        .join(Account, Account.id == Posting.account_id)  # type: ignore[arg-type]
-        .group_by(Account.code, Account.type, Posting.currency)
-        .order_by(Account.code, Posting.currency)
+        .join(Account, col(Account.id) == col(Posting.account_id))
+        .group_by(col(Account.code), col(Account.type), col(Posting.currency))
+        .order_by(col(Account.code), col(Posting.currency))
     )
     if up_to_period:
-        stmt = stmt.join(JournalEntry, JournalEntry.id == Posting.entry_id).where(  # type: ignore[arg-type]
-            JournalEntry.period <= parse_period(up_to_period)  # type: ignore[arg-type]
+        stmt = stmt.join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id)).where(
+            col(JournalEntry.period) <= parse_period(up_to_period)
         )
     rows = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
@@ -643,7 +643,7 @@ def verify(session: Session, *, batch: int = 50_000) -> VerifyReport:
     head = session.get(LedgerHead, 1)
     if head is None:
         raise LedgerTampered("ledger head is missing")
-    codes = {row[0]: row[1] for row in session.execute(select(Account.id, Account.code))}
+    codes = {row[0]: row[1] for row in session.execute(select(col(Account.id), col(Account.code)))}
     prev = GENESIS
     expected_id = 1
     postings_seen = 0

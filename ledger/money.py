@@ -148,7 +148,10 @@ def to_units(amount: Decimal) -> int:
     """
     try:
         units = int(amount.scaleb(SCALE, context=MONEY_CONTEXT))
-        if units == amount.scaleb(SCALE, context=MONEY_CONTEXT) and -_MAX_UNITS < units < _MAX_UNITS:
+        if (
+            units == amount.scaleb(SCALE, context=MONEY_CONTEXT)
+            and -_MAX_UNITS < units < _MAX_UNITS
+        ):
             return units
     except (ValueError, OverflowError, TypeError, AttributeError, decimal.InvalidOperation):
         pass

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
 from ledger.journal import EntryDraft, Leg
@@ -62,7 +62,7 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
     period = parse_period(period)
     ccy = settings.ledger_currency(session)
     owed = payable_balances(session, ccy)
-    parties = {p.id: p for p in session.scalars(select(Party).order_by(Party.id))}  # type: ignore[arg-type]
+    parties = {p.id: p for p in session.scalars(select(Party).order_by(col(Party.id)))}
     posted_in = None if dry_run else journal.open_period_for(session, period)
     lines: list[PayoutLine] = []
     total = Decimal(0)

@@ -117,7 +117,14 @@ class LineContext:
 
     def key(self) -> tuple[str, str, str, str, str, str]:
         """Everything that decides the share plan: all but amount and quantity."""
-        return (self.isrc, self.source.casefold(), self.territory, self.usage, self.period, self.currency)
+        return (
+            self.isrc,
+            self.source.casefold(),
+            self.territory,
+            self.usage,
+            self.period,
+            self.currency,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,10 +232,20 @@ class SharePlan:
                 share = fee.percent
             else:
                 share = Fraction(abs(fu), magnitude) if magnitude else Fraction(0)
-            parts.append(Part(fee.party_id, fee.role, share, _amount(fu), fee.rule_ref, "fee", None))
+            parts.append(
+                Part(fee.party_id, fee.role, share, _amount(fu), fee.rule_ref, "fee", None)
+            )
         for s, su in zip(self.shares, split[n_fees:], strict=True):
             parts.append(
-                Part(s.party_id, s.role, s.share, _amount(su), s.rule_ref, s.kind, s.attribution_weight)
+                Part(
+                    s.party_id,
+                    s.role,
+                    s.share,
+                    _amount(su),
+                    s.rule_ref,
+                    s.kind,
+                    s.attribution_weight,
+                )
             )
         return tuple(parts)
 
@@ -533,7 +550,9 @@ class Resolver:
         checks: list[RuleCheck] = []
         matches: list[tuple[int, Agreement, Rule]] = []
         source, territory, usage, period = ctx.source, ctx.territory, ctx.usage, ctx.period
-        for a in sorted(current.values(), key=lambda x: x.id) if len(current) > 1 else current.values():
+        for a in (
+            sorted(current.values(), key=lambda x: x.id) if len(current) > 1 else current.values()
+        ):
             if verbose:
                 lines.append(f"{a.ref} ({a.title}) is in force and covers {a.scope.describe()}")
             for rule in a.rules:
@@ -541,7 +560,9 @@ class Resolver:
                     matches.append((rule.priority, a, rule))
                     if verbose:
                         checks.append(
-                            RuleCheck(f"{a.ref}#{rule.id}", rule.priority, True, rule.when.describe())
+                            RuleCheck(
+                                f"{a.ref}#{rule.id}", rule.priority, True, rule.when.describe()
+                            )
                         )
                 elif verbose:
                     why = rule.when.why_not(source, territory, usage, period) or ""
@@ -569,7 +590,9 @@ class Resolver:
                         f"rule {c.rule_ref} (priority {c.priority}) also matches but is overridden"
                     )
                 elif not c.matched:
-                    lines.append(f"rule {c.rule_ref} (priority {c.priority}) does not match: {c.reason}")
+                    lines.append(
+                        f"rule {c.rule_ref} (priority {c.priority}) does not match: {c.reason}"
+                    )
             for fee in agreement.fees:
                 if fee not in fees:
                     fee_why = fee.when.why_not(source, territory, usage, period)
@@ -747,7 +770,12 @@ class Explanation:
             },
             "matched": self.matched,
             "rules": [
-                {"rule": c.rule_ref, "priority": c.priority, "matched": c.matched, "reason": c.reason}
+                {
+                    "rule": c.rule_ref,
+                    "priority": c.priority,
+                    "matched": c.matched,
+                    "reason": c.reason,
+                }
                 for c in self.checks
             ],
             "fees": [{"rule": f.rule_ref, "party": f.party_id, "terms": f.text} for f in self.fees],

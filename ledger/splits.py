@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -35,7 +36,7 @@ from fractions import Fraction
 from typing import Any
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger import accounts, catalog_store, journal, settings
 from ledger.agreements import Agreement
@@ -276,7 +277,7 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
     inputs_hash = _inputs_hash(groups, docs, catalog)
     revenue = from_units(sum(u for u, _ in groups.values()))
     last = session.scalars(
-        select(SplitRun).where(SplitRun.period == period).order_by(SplitRun.id.desc())  # type: ignore[arg-type,union-attr]
+        select(SplitRun).where(col(SplitRun.period) == period).order_by(col(SplitRun.id).desc())
     ).first()
 
     desired, suspense_units, reasons = desired_postings(
@@ -286,7 +287,7 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
     delta = {k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()}
     delta = {k: v for k, v in delta.items() if v}
     changes = _changes(delta)
-    base = dict(
+    base: dict[str, Any] = dict(
         period=period,
         inputs_hash=inputs_hash,
         revenue=revenue,
@@ -306,7 +307,7 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
             unchanged=not delta,
             dry_run=True,
             **base,
-        )  # type: ignore[arg-type]
+        )
     if not delta and last is not None and last.inputs_hash == inputs_hash:
         return SplitResult(
             posted_in=last.posted_in,
@@ -317,7 +318,7 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
             unchanged=True,
             dry_run=False,
             **base,
-        )  # type: ignore[arg-type]
+        )
 
     posted_in = journal.open_period_for(session, period)
     run = SplitRun(
@@ -355,10 +356,12 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
         dry_run=False,
         recoupments=recouped,
         **base,
-    )  # type: ignore[arg-type]
+    )
 
 
-def _drafts(delta: dict[_Key, int], run_id: int, period: str, posted_in: str, *, adjusting: bool):  # type: ignore[no-untyped-def]
+def _drafts(
+    delta: dict[_Key, int], run_id: int, period: str, posted_in: str, *, adjusting: bool
+) -> Iterator[EntryDraft]:
     by_track: dict[str, list[tuple[_Key, int]]] = defaultdict(list)
     for key, units in delta.items():
         by_track[key[1]].append((key, units))

@@ -226,8 +226,7 @@ def reconcile(statement: Statement) -> tuple[str, ...]:
     for i, line in enumerate(statement.lines):
         if line.quantity < 0:
             problems.append(f"line {i + 1} ({line.isrc}) has a negative quantity")
-        if line.share < 0 or (line.attribution_weight is not None
-                              and line.attribution_weight < 0):
+        if line.share < 0 or (line.attribution_weight is not None and line.attribution_weight < 0):
             problems.append(f"line {i + 1} ({line.isrc}) has a negative share or weight")
     return tuple(problems)
 

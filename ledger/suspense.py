@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
 from ledger.journal import EntryDraft, Leg
@@ -62,7 +62,7 @@ ORDER BY l.import_id, l.isrc
 
 
 def list_suspense(session: Session) -> list[SuspenseItem]:
-    known = set(session.scalars(select(Track.isrc)))
+    known = set(session.scalars(select(col(Track.isrc))))
     return [
         SuspenseItem(
             import_id=int(r[0]),
