@@ -163,7 +163,7 @@ def export_beancount(session: Session, out: IO[str]) -> None:
     out.write(";; One transaction per journal entry, dated the last day of its period.\n")
     out.write('option "title" "Royalty Ledger"\n')
     if ccy:
-        out.write(f"option \"operating_currency\" {quote(ccy)}\n")
+        out.write(f'option "operating_currency" {quote(ccy)}\n')
     out.write("\n")
     for _, code, _type in accounts:
         out.write(f"{open_date} open {names[code]}\n  code: {quote(code)}\n")

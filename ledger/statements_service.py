@@ -220,7 +220,9 @@ GROUP BY i.period, l.isrc, l.source, l.territory, l.usage, l.usage_period
 """
 
 _EARNED = ("earned", "fee", "no agreement")
-_QtyKey = tuple[str, str, str, str, str, str]  # split period, isrc, source, territory, usage, usage period
+_QtyKey = tuple[
+    str, str, str, str, str, str
+]  # split period, isrc, source, territory, usage, usage period
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,9 +257,20 @@ def _rows(session: Session, party_id: str, period: str, ccy: str) -> list[_Row]:
         if units:
             out.append(
                 _Row(
-                    int(r[0]), r[1], r[2] or "", (r[3] or "")[:10], r[4] or "", r[5] or "",
-                    r[6] or "", r[7] or "", r[8] or "", r[9] or "", r[10] or "", r[11] or "",
-                    r[12] or "", units,
+                    int(r[0]),
+                    r[1],
+                    r[2] or "",
+                    (r[3] or "")[:10],
+                    r[4] or "",
+                    r[5] or "",
+                    r[6] or "",
+                    r[7] or "",
+                    r[8] or "",
+                    r[9] or "",
+                    r[10] or "",
+                    r[11] or "",
+                    r[12] or "",
+                    units,
                 )
             )
     return out
@@ -393,8 +406,9 @@ def build_statement(
     )
 
     # -- summary (balances' one grouped query) and what is paid now
-    found = [b for b in balances.balances(session, period=period, party=party_id)
-             if b.currency == ccy]
+    found = [
+        b for b in balances.balances(session, period=period, party=party_id) if b.currency == ccy
+    ]
     paid_now = from_units(paid_now_units)
     if found:
         b = found[0]
@@ -488,12 +502,18 @@ def _party_kind(party: Party, lines: Iterable[StatementLine]) -> str:
 
 
 def _carry_reason(
-    party: Party, ccy: str, paid_now: Decimal, carried: Decimal, advance: Decimal,
+    party: Party,
+    ccy: str,
+    paid_now: Decimal,
+    carried: Decimal,
+    advance: Decimal,
     closing: Decimal,
 ) -> str | None:
     """Why what is not paid now stays in the balance (the same tests as ledger.payouts)."""
     if advance > 0:
-        return f"advance not yet recouped ({to_text(round_down_minor(advance, ccy))} {ccy} remaining)"
+        return (
+            f"advance not yet recouped ({to_text(round_down_minor(advance, ccy))} {ccy} remaining)"
+        )
     if carried == 0:
         return None
     if closing < 0:
@@ -583,8 +603,16 @@ def parties_with_activity(session: Session, period: str) -> list[str]:
     for b in balances.balances(session, period=period):
         if b.party_id == operator or b.currency != ccy:
             continue
-        figures = (b.opening, b.earned, b.fees, b.recouped, b.paid, b.other, b.closing,
-                   b.advance_outstanding)
+        figures = (
+            b.opening,
+            b.earned,
+            b.fees,
+            b.recouped,
+            b.paid,
+            b.other,
+            b.closing,
+            b.advance_outstanding,
+        )
         if any(figures):
             out.add(b.party_id)
     active = session.execute(
@@ -605,8 +633,18 @@ def _has_statement(session: Session, party_id: str, period: str) -> bool:
     if party_id == operator:
         return False
     for b in balances.balances(session, period=period, party=party_id):
-        if any((b.opening, b.earned, b.fees, b.recouped, b.paid, b.other, b.closing,
-                b.advance_outstanding)):
+        if any(
+            (
+                b.opening,
+                b.earned,
+                b.fees,
+                b.recouped,
+                b.paid,
+                b.other,
+                b.closing,
+                b.advance_outstanding,
+            )
+        ):
             return True
     return (
         session.execute(
@@ -678,8 +716,13 @@ def _issued(session: Session, party_id: str, period: str) -> dict[str, IssuedSta
 
 
 def _contents(
-    session: Session, party_id: str, period: str, formats: Sequence[str], *,
-    context: StatementContext | None, store: bool,
+    session: Session,
+    party_id: str,
+    period: str,
+    formats: Sequence[str],
+    *,
+    context: StatementContext | None,
+    store: bool,
 ) -> dict[str, bytes]:
     """The files of one statement: issued bytes when stored, else rendered now (and
     stored when ``store`` and the period is closed)."""
