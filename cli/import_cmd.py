@@ -2,42 +2,16 @@
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.context import state
-from cli.output import amount, console, err_console, print_json, table
+from cli.output import amount, console, print_json, table
 from ledger import imports, suspense
 
 suspense_app = typer.Typer(help="Revenue held until it can be attributed.", no_args_is_help=True)
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[imports.ProgressCallback | None]:
-    """A progress bar on stderr for long files; silent when stderr is not a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        DownloadColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(phase: str, done: int, total: int) -> None:
-            bar.update(task, description=f"{label} ({phase})", completed=done, total=total or None)
-
-        yield update
 
 
 def import_command(
@@ -68,7 +42,12 @@ def import_command(
     db = state().ledger()
     results = []
     for path in files:
-        with progress_bar(f"Importing {path.name}") as progress:
+        with progress_bar(f"Importing {path.name}", in_bytes=True) as bar:
+            progress = (
+                None
+                if bar is None
+                else (lambda phase, done, total, bar=bar: bar(done, total, phase))
+            )
             if dry_run:
                 with db.read() as session:
                     result = imports.import_file(

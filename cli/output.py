@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from ledger.money import format_share, to_text
@@ -72,3 +81,30 @@ def table(
     for row in rows:
         t.add_row(*(amount(v) if isinstance(v, Decimal) else str(v) for v in row))
     console.print(t)
+
+
+Update = Callable[[int, int, str], None]
+"""Progress callback: (done, total, what is being worked on)."""
+
+
+@contextmanager
+def progress_bar(label: str, *, in_bytes: bool = False) -> Iterator[Update | None]:
+    """A progress bar on stderr for long work; silent (None) when stderr is not a terminal."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    counter = DownloadColumn() if in_bytes else MofNCompleteColumn()
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        counter,
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int, note: str) -> None:
+            bar.update(task, description=f"{label} ({note})", completed=done, total=total or None)
+
+        yield update

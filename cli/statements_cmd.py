@@ -3,50 +3,23 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli.context import state
-from cli.output import console, err_console
+from cli.output import console, progress_bar
 from ledger import export, statements_service
 
 export_app = typer.Typer(help="Export the ledger for other tools.", no_args_is_help=True)
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[statements_service.ProgressCallback | None]:
-    """A progress bar on stderr when it is a terminal; silent otherwise (pipes, CI)."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int, party_id: str) -> None:
-            bar.update(task, description=f"{label} ({party_id})", completed=done, total=total)
-
-        yield update
 
 
 def statements_command(
     period: Annotated[str, typer.Option("--period", help="Period YYYY-MM.")],
     out: Annotated[Path, typer.Option("--out", help="Directory to write the files to.")],
     party: Annotated[str | None, typer.Option("--party", help="Only this party id.")] = None,
-    format: Annotated[
-        str, typer.Option("--format", help="pdf, csv or pdf,csv.")
-    ] = "pdf,csv",
+    format: Annotated[str, typer.Option("--format", help="pdf, csv or pdf,csv.")] = "pdf,csv",
 ) -> None:
     """Write a PDF and a CSV statement for every party with activity or a balance.
 

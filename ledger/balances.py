@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from ledger import settings
@@ -65,7 +65,7 @@ def balances(
     if period:
         period = parse_period(period)
     ccy = settings.ledger_currency(session)
-    names = {p.id: p.name for p in session.query(Party).all()}
+    names = {p.id: p.name for p in session.scalars(select(Party))}
     if party is not None and party not in names:
         raise NotFound(f"party {party!r} is not in the catalog")
     sql = _QUERY.format(party_filter="AND a.party_id = :party" if party else "")
