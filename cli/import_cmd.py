@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.context import state
-from cli.output import amount, console, print_json, table
+from cli.output import amount, console, print_json, progress_bar, table
 from ledger import imports, suspense
 
 suspense_app = typer.Typer(help="Revenue held until it can be attributed.", no_args_is_help=True)
