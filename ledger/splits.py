@@ -223,7 +223,10 @@ def desired_postings(
             account = _account(part.party_id, operator, "share")
             legs[(account, *dims, part.rule_ref, EARNED)] -= _u(part.amount) + burden[i]
             if burden[i]:
-                legs[(account, *dims, part.rule_ref, FEES)] += burden[i]
+                # A holder's part of the fees is kept per track and usage month, not
+                # per source and territory: it is one figure on their statement, and
+                # it keeps the split's posting count close to one leg per share.
+                legs[(account, isrc, "", "", "", uperiod, ccy, part.rule_ref, FEES)] += burden[i]
     return {k: v for k, v in legs.items() if v}, suspense, reasons
 
 
