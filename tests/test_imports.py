@@ -225,23 +225,24 @@ def test_mapped_latin1_csv_converted_with_the_rates_file(database: Database, tmp
     assert_books_sound(database)
 
 
-@pytest.mark.parametrize(
-    "quirks",
-    [
-        {"encoding": "utf-16-le"},
-        {"encoding": "utf-16-be"},
-        {"bom": True, "crlf": True},
-        {"gz": True, "bom": True},
-    ],
-    ids=["utf16le", "utf16be", "bom-crlf", "gzip-bom"],
+QUIRKS: tuple[dict[str, Any], ...] = (
+    {"encoding": "utf-16-le"},
+    {"encoding": "utf-16-be"},
+    {"bom": True, "crlf": True},
+    {"gz": True, "bom": True},
+    {"encoding": "latin-1"},
 )
-def test_encodings_and_line_ends_import_the_same_figures(
-    database: Database, tmp_path: Path, quirks: dict[str, Any]
-) -> None:
+
+
+def test_encodings_and_line_ends_import_the_same_figures(database: Database, tmp_path: Path) -> None:
+    """UTF-16 LE/BE with BOM, UTF-8 BOM + CRLF, gzip, Latin-1 (ASCII content): same figures."""
     load_examples(database, agreements=False)
-    path = fx.write_distrokid(tmp_path / "dk.tsv", **quirks)
-    summary = do_import(database, path, period="2026-10")
-    assert summary.totals == {"USD": D("17686.62794924")} and summary.lines == 7
+    for i, quirks in enumerate(QUIRKS):
+        path = fx.write_distrokid(tmp_path / f"dk{i}.tsv", **quirks)
+        summary = do_import(database, path, period="2026-10")
+        assert summary.totals == {"USD": D("17686.62794924")}, quirks
+        assert summary.lines == 7 and summary.import_id == i + 1, quirks
+    assert account_balance(database, accounts.receivable("DistroKid")) == 5 * D("17686.62794924")
 
 
 # ---------------------------------------------------------------------------
