@@ -116,7 +116,7 @@ def test_bad_file_lists_every_problem_as_file_line_field(
     errors = [line for line in r.err.splitlines() if line.startswith("error: ")]
     assert errors[0].startswith(f"error: {bad}:2: ") and errors[1].startswith(f"error: {bad}:4: ")
     for line in errors[:2]:
-        where, field, message = line.removeprefix("error: ").split(": ", 2)
+        _where, field, message = line.removeprefix("error: ").split(": ", 2)
         assert field and message, line
     assert "2 problem(s)" in errors[-1] and "nothing was changed" in errors[-1]
     assert table_counts(database) == before
