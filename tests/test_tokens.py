@@ -94,3 +94,53 @@ def test_a_revoked_token_no_longer_authenticates_and_stays_listed(database: Data
 def test_revoking_an_unknown_token_is_not_found(database: Database) -> None:
     with pytest.raises(NotFound), database.write() as session:
         tokens.revoke(session, 999)
+
+
+# ---------------------------------------------------------------------------
+# `royalty tokens ...` (the Typer group; the lead mounts it on the root app)
+
+
+def _run(database: Database, *args: str) -> tuple[int, str]:
+    from typer.testing import CliRunner
+
+    from cli import tokens_cmd
+    from cli.context import close_state, set_state
+
+    set_state(database.url)
+    try:
+        result = CliRunner().invoke(tokens_cmd.app, list(args))
+    finally:
+        close_state()
+    return result.exit_code, result.output
+
+
+def test_the_cli_prints_a_token_once_and_never_lists_it(database: Database) -> None:
+    _party(database)
+    code, out = _run(database, "create", "--party", "rust", "--label", "web page")
+    assert code == 0, out
+    plaintext = out.splitlines()[0].strip()
+    assert plaintext.startswith("rl_")
+    with database.read() as session:
+        assert tokens.authenticate(session, plaintext).party_id == "rust"
+    code, listed = _run(database, "list", "--json")
+    assert code == 0 and plaintext not in listed and tokens.hash_token(plaintext) not in listed
+    assert '"party_id": "rust"' in listed and '"label": "web page"' in listed
+
+
+def test_the_cli_revokes_a_token(database: Database) -> None:
+    code, out = _run(database, "create", "--admin")
+    plaintext = out.splitlines()[0].strip()
+    with database.read() as session:
+        token_id = tokens.authenticate(session, plaintext).token_id
+    code, out = _run(database, "revoke", str(token_id))
+    assert code == 0 and f"Token {token_id} revoked" in out
+    with pytest.raises(Unauthorized), database.read() as session:
+        tokens.authenticate(session, plaintext)
+
+
+def test_every_tokens_command_has_an_example() -> None:
+    from cli import serve_cmd, tokens_cmd
+
+    docs = [c.callback.__doc__ or "" for c in tokens_cmd.app.registered_commands if c.callback]
+    docs.append(serve_cmd.serve.__doc__ or "")
+    assert len(docs) == 4 and all("Example: royalty " in d for d in docs)
