@@ -451,3 +451,27 @@ def test_import_into_a_closed_period_is_refused(database: Database, tmp_path: Pa
     with pytest.raises(PeriodClosed):
         do_import(database, fx.write_sample_dsr_us(tmp_path))
     assert table_counts(database) == before
+
+
+@pytest.mark.xfail(strict=True, reason="BUG B5: --replace reverses the whole shared suspense "
+                   "release entry (ledger/imports.py:326-331); remove this mark with the fix")
+def test_replace_after_resolve_leaves_other_imports_released(database: Database, tmp_path: Path) -> None:
+    """QA B5: one suspense release covering two imports; replacing one must not put the
+    other's revenue back into suspense (where no list would show it)."""
+    load_examples(database, agreements=False)
+    a = fx.write_distrokid(tmp_path / "a.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="10.00"),))
+    b = fx.write_distrokid(tmp_path / "b.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="7.00"),))
+    do_import(database, a)
+    do_import(database, b)
+    with database.write() as s:
+        catalog_store.load_catalog(s, EXTRA_TRACK, "extra.yaml")
+    with database.write() as s:
+        assert resolve_suspense(s).amount == D("17.00")
+    replaced = do_import(database, a, replace=True)
+    assert replaced.replaced_imports == (1,) and replaced.suspense_lines == 0
+    # A's 10.00 (now a known track) and B's released 7.00 are undistributed; nothing held
+    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-17.00")
+    assert account_balance(database, accounts.SUSPENSE) == 0
+    with database.read() as s:
+        assert list_suspense(s) == []
+    assert_books_sound(database)
