@@ -460,3 +460,49 @@ def test_closing_periods_in_order_and_no_posting_after(database: Database, tmp_p
     with pytest.raises(PeriodClosed):
         import_rows(database, tmp_path / "more.tsv", OCTOBER[:1])
     assert_books_sound(database)
+
+
+LAUNCH_THEN_ONGOING = f"""\
+agreements:
+  - id: launch
+    version: 1
+    title: Launch month, with the advance
+    effective_from: 2026-09
+    effective_to: 2026-09
+    scope: {{tracks: [{T2}]}}
+    rules:
+      - id: r
+        shares:
+          - {{party: prod, role: producer, share: 100%}}
+    advances:
+      - {{party: prod, amount: "100.00", currency: USD, description: launch advance}}
+  - id: ongoing
+    version: 1
+    title: From October
+    effective_from: 2026-10
+    scope: {{tracks: [{T2}]}}
+    rules:
+      - id: r
+        shares:
+          - {{party: prod, role: producer, share: 100%}}
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="BUG B6: an advance stops being recouped once its "
+                   "agreement is no longer in force (ledger/splits.py recoup); remove with the fix")
+def test_an_advance_is_recouped_across_periods_until_fully_recouped(
+    database: Database, tmp_path: Path
+) -> None:
+    with database.write() as s:
+        catalog_store.load_catalog(s, CATALOG, "catalog.yaml")
+        catalog_store.load_agreements(s, LAUNCH_THEN_ONGOING, "deals.yaml")
+    september = (fx.distrokid_row(sale_month="2026-09", isrc=T2, earnings="10.00"),)
+    import_rows(database, tmp_path / "september.tsv", september, period="2026-09")
+    assert split(database, "2026-09").recoupments == (("prod", D("10.00")),)  # 90.00 to go
+    october = (fx.distrokid_row(isrc=T2, earnings="500.00"),)
+    import_rows(database, tmp_path / "october.tsv", october)
+    assert split(database).recoupments == (("prod", D("90.00")),)
+    assert account_balance(database, accounts.advance("prod")) == 0
+    with database.write() as s:
+        paid = pay(s, "2026-10")
+    assert {x.party_id: x.paid for x in paid.lines}["prod"] == D("410.00")  # 510.00 - 100.00
