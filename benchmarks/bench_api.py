@@ -1,8 +1,8 @@
 """Load test of the holder API: N rights-holders downloading statements at once.
 
 Prepares its own SQLite file (a catalog of N holders, a generated DSR month,
-imported, split, closed and its statements issued), starts the API with
-uvicorn on 127.0.0.1 in a separate server process, then runs N concurrent
+imported, split, closed and its statements issued), starts `royalty serve`
+on 127.0.0.1 as a separate server process, then runs N concurrent
 clients (asyncio + httpx, one token each) for a bounded time and request count.
 Prints requests per second, p50/p95/p99 latency and errors. Timing is done in
 integer nanoseconds; no money is measured here.
@@ -101,16 +101,6 @@ def _free_port() -> int:
         return port
 
 
-def serve(url: str, port: int) -> None:
-    """The server process: the same app `royalty serve` runs."""
-    import uvicorn
-
-    from api.app import create_app
-    from ledger.db import Database
-
-    uvicorn.run(create_app(Database(url)), host="127.0.0.1", port=port, log_level="warning")
-
-
 def _percentile(sorted_ns: list[int], pct: int) -> int:
     if not sorted_ns:
         return 0
@@ -168,11 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=("pdf", "csv", "mixed"), default="mixed")
     parser.add_argument("--draft", action="store_true",
                         help="leave the period open: every download renders a draft")
-    parser.add_argument("--serve", nargs=2, metavar=("URL", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve:
-        serve(args.serve[0], int(args.serve[1]))
-        return 0
 
     import httpx
 
@@ -185,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{(time.monotonic_ns() - t0) // 1_000_000} ms")
         port = _free_port()
         server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", url, str(port)],
+            [sys.executable, "-m", "cli.main", "--db", url, "serve", "--port", str(port)],
             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         base = f"http://127.0.0.1:{port}"

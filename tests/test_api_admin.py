@@ -232,3 +232,23 @@ def test_a_malformed_period_in_the_path_is_422(database: Database, path: str) ->
     tokens = seed(database)
     response = client(database).post(path, headers=tokens.bearer(tokens.admin))
     assert response.status_code == 422
+
+
+def test_a_huge_json_body_is_refused_before_the_token_is_even_checked(
+    database: Database,
+) -> None:
+    http = client(database)
+    big = b'{"period": "' + b"9" * (2 * 1024 * 1024) + b'"}'
+    declared = http.post("/api/admin/splits", content=big,
+                         headers={"Content-Type": "application/json"})
+    assert declared.status_code == 413 and declared.json()["status"] == 413
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"period": "'
+        for _ in range(300):
+            yield b"9" * 10_000
+        yield b'"}'
+
+    streamed = http.post("/api/admin/splits", content=chunks(),
+                         headers={"Content-Type": "application/json"})
+    assert streamed.status_code == 413
