@@ -16,6 +16,10 @@ def serve(
     max_upload_mb: Annotated[
         int, typer.Option(help="Largest revenue file accepted by upload, in MiB.", min=1)
     ] = 200,
+    keep_alive: Annotated[
+        int,
+        typer.Option(help="Seconds an idle keep-alive connection stays open.", min=1, max=3600),
+    ] = 30,
 ) -> None:
     """Serve the API (OpenAPI at /docs) and the rights-holder web page.
 
@@ -33,4 +37,11 @@ def serve(
         highlight=False,
         markup=False,
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=False,
+        timeout_keep_alive=keep_alive,
+    )
