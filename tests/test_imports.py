@@ -167,6 +167,23 @@ def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(database: Database, tmp
     assert_books_sound(database)
 
 
+def test_dsr_su03_ugc_lines_carry_their_own_revenue(database: Database, tmp_path: Path) -> None:
+    load_examples(database, agreements=False)
+    text_ = fx.dsr_text(
+        (fx.Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
+         fx.Summary("S2", "UserGeneratedContentModel", "US", "USD", "0.00", total_usages=0)),
+        (fx.Block("USRW12600001", "Walk My Walk", (
+            fx.Usage("S1", 3), fx.Usage("S1", 1), fx.UgcUsage("S2", 5000, "1.2345678901"))),),
+    )
+    summary = do_import(database, fx.write_text(tmp_path / "ugc.tsv", text_))
+    # 100.00 pro rata 3:1 = 75.00 + 25.00, plus the clip's own 1.2345678901
+    assert summary.totals == {"USD": D("101.2345678901")} and summary.lines == 3
+    lines = stored_lines(database, summary.import_id)
+    assert sorted((x.usage, line_amount(x), x.quantity) for x in lines) == [
+        ("stream", D("25.00"), 1), ("stream", D("75.00"), 3), ("ugc", D("1.2345678901"), 5000)
+    ]
+
+
 def test_distrokid_totals_corrections_and_hyphenated_isrcs(database: Database, tmp_path: Path) -> None:
     load_examples(database, agreements=False)
     path = fx.write_distrokid(tmp_path / "distrokid.tsv")
