@@ -136,3 +136,25 @@ def test_duplicate_and_missing_rate_are_one_line_errors(
     gb = fx.write_sample_dsr_gb(tmp_path)
     r = royalty(capsys, database_url, "import", str(gb))
     assert r.code == 1 and f"error: {gb.name}: currency: " in r.err and "GBP" in r.err
+
+
+def test_suspense_list_and_resolve_through_the_cli(
+    database: Database, database_url: str, tmp_path: Path, capsys: Cap
+) -> None:
+    url = database_url
+    load(capsys, url, tmp_path)
+    unknown = fx.write_distrokid(tmp_path / "dk.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="3.3333333333"),))
+    ok(capsys, url, "import", str(unknown))
+    (item,) = ok(capsys, url, "suspense", "list", "--json")
+    assert (item["isrc"], item["amount"], item["resolvable"]) == (fx.UNKNOWN_ISRC, "3.3333333333", False)
+    nothing = ok(capsys, url, "suspense", "resolve", "--json")
+    assert nothing["lines"] == 0 and nothing["remaining_lines"] == 1
+    (tmp_path / "extra.yaml").write_text(
+        "parties:\n  - {id: label, name: Indie Label, kind: company, payout_currency: USD, operator: true}\n"
+        f"tracks:\n  - {{isrc: {fx.UNKNOWN_ISRC}, title: Chaos Avenue, display_artist: Lena}}\n"
+    )
+    ok(capsys, url, "catalog", "load", str(tmp_path / "extra.yaml"))
+    released = ok(capsys, url, "suspense", "resolve", "--json")
+    assert (released["amount"], released["lines"], released["period"]) == ("3.3333333333", 1, "2026-10")
+    assert ok(capsys, url, "suspense", "list", "--json") == []
+    assert "Nothing in suspense." in ok(capsys, url, "suspense", "list")
