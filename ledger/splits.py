@@ -117,13 +117,18 @@ def _inputs(session: Session, period: str) -> dict[_Group, tuple[int, int]]:
                 units,
                 0,
             )
-    # quantities come from the stored lines of the imports behind those postings
+    # quantities come from the stored lines behind those postings: the period's imported
+    # lines not held in suspense, and suspense lines released into this period
     for isrc, src, terr, usage, uperiod, ccy, qty in session.execute(
         text(
             """
             SELECT l.isrc, l.source, l.territory, l.usage, l.usage_period, l.currency, SUM(l.quantity)
             FROM revenue_line l JOIN revenue_import i ON i.id = l.import_id
-            WHERE i.period = :period AND i.status = 'posted'
+            WHERE i.status = 'posted' AND (
+                (i.period = :period AND l.suspense_reason IS NULL)
+                OR (l.suspense_reason IS NOT NULL AND EXISTS (
+                    SELECT 1 FROM suspense_release r JOIN journal_entry e ON e.id = r.entry_id
+                    WHERE r.import_id = l.import_id AND r.isrc = l.isrc AND e.period = :period)))
             GROUP BY l.isrc, l.source, l.territory, l.usage, l.usage_period, l.currency
             """
         ),
@@ -445,6 +450,17 @@ def _balance(session: Session, account: str, ccy: str) -> int:
     return _units_of(row[0], row[1])
 
 
+def _outstanding_advances(session: Session) -> list[tuple[str, str]]:
+    rows = session.execute(
+        text(
+            "SELECT a.party_id, p.currency, SUM(p.amount_whole), SUM(p.amount_frac) FROM posting p "
+            "JOIN account a ON a.id = p.account_id WHERE a.code LIKE 'advance:%' "
+            "GROUP BY a.party_id, p.currency ORDER BY a.party_id, p.currency"
+        )
+    )
+    return [(party, ccy) for party, ccy, whole, frac in rows if _units_of(whole, frac) > 0]
+
+
 def recoup(
     session: Session,
     period: str,
@@ -453,7 +469,8 @@ def recoup(
     agreements: tuple[Agreement, ...],
     run_id: int,
 ) -> tuple[tuple[str, Decimal], ...]:
-    """Record advances of agreements in force and recoup them from payable balances."""
+    """Record advances of agreements in force (once), then recoup every outstanding
+    advance from the party's payable balance."""
     from ledger.agreements import current_versions
 
     in_force = [a for a in current_versions(agreements) if a.in_force(period)]
@@ -461,7 +478,6 @@ def recoup(
     for a in in_force:
         for adv in a.advances:
             advances[(adv.party_id, adv.currency)].append((a.id, adv.amount, adv.description))
-    done: list[tuple[str, Decimal]] = []
     for (party_id, ccy), items in sorted(advances.items()):
         if party_id == catalog.operator_id:
             continue
@@ -483,6 +499,10 @@ def recoup(
                     source_ref=f"advance:{agreement_id}",
                 ),
             )
+    # Recoup every outstanding advance, whether or not the agreement that granted it is
+    # still in force: an advance is recouped across periods until fully recouped.
+    done: list[tuple[str, Decimal]] = []
+    for party_id, ccy in _outstanding_advances(session):
         outstanding = _balance(session, accounts.advance(party_id), ccy)
         owed = -_balance(session, accounts.payable(party_id), ccy)
         amount_units = min(outstanding, owed)

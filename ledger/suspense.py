@@ -88,65 +88,67 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
     if not items:
         return ResolveSummary(None, 0, 0, Decimal(0), ccy, None, remaining)
     target = journal.open_period_for(session, period)
-    legs: list[Leg] = []
     total = Decimal(0)
+    now = datetime.now(UTC)
+    entry_ids: list[int] = []
+    by_import: dict[int, list[SuspenseItem]] = defaultdict(list)
     for item in items:
-        groups: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
-        for src, territory, usage, usage_period, cur, whole, frac in session.execute(
-            text(
-                "SELECT source, territory, usage, usage_period, currency, "
-                "SUM(amount_whole), SUM(amount_frac) FROM revenue_line "
-                "WHERE import_id = :i AND isrc = :s AND suspense_reason IS NOT NULL "
-                "GROUP BY source, territory, usage, usage_period, currency "
-                "ORDER BY source, territory, usage, usage_period, currency"
+        by_import[item.import_id].append(item)
+    # One release entry per import, so superseding an import reverses only its own releases.
+    for import_id in sorted(by_import):
+        legs: list[Leg] = []
+        for item in by_import[import_id]:
+            for src, territory, usage, usage_period, cur, whole, frac in session.execute(
+                text(
+                    "SELECT source, territory, usage, usage_period, currency, "
+                    "SUM(amount_whole), SUM(amount_frac) FROM revenue_line "
+                    "WHERE import_id = :i AND isrc = :s AND suspense_reason IS NOT NULL "
+                    "GROUP BY source, territory, usage, usage_period, currency "
+                    "ORDER BY source, territory, usage, usage_period, currency"
+                ),
+                {"i": import_id, "s": item.isrc},
+            ):
+                amount = from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+                dims = dict(
+                    isrc=item.isrc,
+                    source=src,
+                    territory=territory,
+                    usage=usage,
+                    usage_period=usage_period,
+                )
+                legs.append(
+                    Leg(accounts.SUSPENSE, amount, cur, memo=f"import #{import_id}", **dims)
+                )
+                legs.append(
+                    Leg(
+                        accounts.UNDISTRIBUTED,
+                        -amount,
+                        cur,
+                        memo=f"released from import #{import_id}",
+                        **dims,
+                    )
+                )
+                total += amount
+        isrcs = ",".join(i.isrc for i in by_import[import_id])
+        posted = journal.post(
+            session,
+            EntryDraft(
+                key=f"suspense-release:{import_id}:{isrcs}"[:200],
+                period=target,
+                kind="suspense",
+                description=f"Suspense of import #{import_id} released: {isrcs} now in the catalog",
+                legs=tuple(legs),
+                source_ref="suspense",
             ),
-            {"i": item.import_id, "s": item.isrc},
-        ):
-            groups[(src, territory, usage, usage_period, cur)] += int(whole) * FRAC_PER_WHOLE + int(
-                frac
-            )
-        for (src, territory, usage, usage_period, cur), units in groups.items():
-            amount = from_units(units)
-            dims = dict(
-                isrc=item.isrc,
-                source=src,
-                territory=territory,
-                usage=usage,
-                usage_period=usage_period,
-            )
-            legs.append(
-                Leg(accounts.SUSPENSE, amount, cur, memo=f"import #{item.import_id}", **dims)
-            )
-            legs.append(
-                Leg(
-                    accounts.UNDISTRIBUTED,
-                    -amount,
-                    cur,
-                    memo=f"released from import #{item.import_id}",
-                    **dims,
+        )
+        entry_ids.append(posted.id)
+        for item in by_import[import_id]:
+            session.add(
+                SuspenseRelease(
+                    import_id=import_id, isrc=item.isrc, entry_id=posted.id, released_at=now
                 )
             )
-            total += amount
-    key = "suspense-release:" + ",".join(f"{i.import_id}/{i.isrc}" for i in items)
-    posted = journal.post(
-        session,
-        EntryDraft(
-            key=key[:200],
-            period=target,
-            kind="suspense",
-            description=f"Suspense released: {len(items)} track group(s) now in the catalog",
-            legs=tuple(legs),
-            source_ref="suspense",
-        ),
-    )
-    now = datetime.now(UTC)
-    for item in items:
-        session.add(
-            SuspenseRelease(
-                import_id=item.import_id, isrc=item.isrc, entry_id=posted.id, released_at=now
-            )
-        )
     session.flush()
     return ResolveSummary(
-        target, len(items), sum(i.lines for i in items), total, ccy, posted.id, remaining
+        target, len(items), sum(i.lines for i in items), total, ccy, entry_ids[0], remaining
     )

@@ -470,8 +470,6 @@ def test_import_into_a_closed_period_is_refused(database: Database, tmp_path: Pa
     assert table_counts(database) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG B5: --replace reverses the whole shared suspense "
-                   "release entry (ledger/imports.py:326-331); remove this mark with the fix")
 def test_replace_after_resolve_leaves_other_imports_released(database: Database, tmp_path: Path) -> None:
     """QA B5: one suspense release covering two imports; replacing one must not put the
     other's revenue back into suspense (where no list would show it)."""

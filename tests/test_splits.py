@@ -323,8 +323,6 @@ def test_corrected_agreement_version_posts_only_the_difference(
     assert_books_sound(database)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG B4: quantities of suspense lines feed per-unit "
-                   "fees (ledger/splits.py:124-127); remove this mark with the fix")
 def test_per_unit_fee_counts_only_the_streams_of_revenue_being_split(
     database: Database, tmp_path: Path
 ) -> None:
@@ -488,8 +486,6 @@ agreements:
 """
 
 
-@pytest.mark.xfail(strict=True, reason="BUG B6: an advance stops being recouped once its "
-                   "agreement is no longer in force (ledger/splits.py recoup); remove with the fix")
 def test_an_advance_is_recouped_across_periods_until_fully_recouped(
     database: Database, tmp_path: Path
 ) -> None:
