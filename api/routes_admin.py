@@ -27,10 +27,15 @@ from api.schemas import (
     PERIOD_PATTERN,
     ImportInfoOut,
     ImportSummaryOut,
+    PartyBalanceOut,
     PayoutRequest,
+    PayoutResultOut,
     PeriodOut,
     ResolveRequest,
+    ResolveSummaryOut,
     SplitRequest,
+    SplitResultOut,
+    SuspenseItemOut,
     dumps,
     errors,
     plain,
@@ -191,7 +196,8 @@ def list_imports(request: Request, period: OptionalPeriod = None) -> Any:
     "/splits",
     summary="Run the split for a period (or preview it with dry_run)",
     status_code=201,
-    responses={200: {"description": "dry run"}, **errors(409)},
+    response_model=SplitResultOut,
+    responses={200: {"model": SplitResultOut, "description": "dry run"}, **errors(409)},
 )
 def run_split(request: Request, body: SplitRequest, key: IdempotencyKey = None) -> Response:
     def work(session: Session) -> tuple[int, Any]:
@@ -205,7 +211,9 @@ def run_split(request: Request, body: SplitRequest, key: IdempotencyKey = None) 
     )
 
 
-@router.get("/suspense", summary="List revenue held in suspense")
+@router.get(
+    "/suspense", summary="List revenue held in suspense", response_model=list[SuspenseItemOut]
+)
 def list_suspense(request: Request) -> Any:
     with get_database(request).read() as session:
         return plain(suspense.list_suspense(session))
@@ -214,6 +222,7 @@ def list_suspense(request: Request) -> Any:
 @router.post(
     "/suspense/resolve",
     summary="Release suspense whose tracks are now known",
+    response_model=ResolveSummaryOut,
     responses=errors(409),
 )
 def resolve_suspense(
@@ -232,7 +241,8 @@ def resolve_suspense(
     "/payouts",
     summary="Record payouts for a period (or preview them with dry_run)",
     status_code=201,
-    responses={200: {"description": "dry run"}, **errors(409)},
+    response_model=PayoutResultOut,
+    responses={200: {"model": PayoutResultOut, "description": "dry run"}, **errors(409)},
 )
 def record_payouts(request: Request, body: PayoutRequest, key: IdempotencyKey = None) -> Response:
     def work(session: Session) -> tuple[int, Any]:
@@ -250,7 +260,9 @@ def record_payouts(request: Request, body: PayoutRequest, key: IdempotencyKey = 
 # Balances and periods
 
 
-@router.get("/balances", summary="Balances per party")
+@router.get(
+    "/balances", summary="Balances per party", response_model=list[PartyBalanceOut]
+)
 def list_balances(
     request: Request,
     period: OptionalPeriod = None,

@@ -16,7 +16,14 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi import Path as PathParam
 
 from api.auth import get_database, require_holder
-from api.schemas import PERIOD_PATTERN, MeOut, errors, plain
+from api.schemas import (
+    PERIOD_PATTERN,
+    MeOut,
+    PartyBalanceOut,
+    StatementRefOut,
+    errors,
+    plain,
+)
 from ledger import balances, statements_service
 from ledger.errors import InvalidPeriod, NotFound
 from ledger.models import Party
@@ -91,12 +98,14 @@ def me(request: Request, party_id: Holder) -> MeOut:
     return party_name(request, party_id)
 
 
-@router.get("/balances", summary="My balances")
+@router.get("/balances", summary="My balances", response_model=list[PartyBalanceOut])
 def balances_route(request: Request, party_id: Holder) -> Any:
     return my_balances(request, party_id)
 
 
-@router.get("/statements", summary="My statements")
+@router.get(
+    "/statements", summary="My statements", response_model=list[StatementRefOut]
+)
 def statements_route(request: Request, party_id: Holder) -> Any:
     return my_statements(request, party_id)
 

@@ -96,6 +96,98 @@ class ImportInfoOut(BaseModel):
     imported_at: str
 
 
+class PartyChangeOut(BaseModel):
+    party_id: str
+    account: str
+    currency: str
+    earned: str
+    fees: str
+    net: str
+
+
+class SplitResultOut(BaseModel):
+    period: str
+    posted_in: str | None
+    run_id: int | None
+    adjusts_run_id: int | None
+    inputs_hash: str
+    revenue: str
+    currency: str
+    groups: int
+    entries: int
+    legs: int
+    unchanged: bool
+    dry_run: bool
+    changes: list[PartyChangeOut]
+    suspense: str
+    recoupments: list[tuple[str, str]] = []
+    problems: list[str] = []
+
+
+class PayoutLineOut(BaseModel):
+    party_id: str
+    name: str
+    currency: str
+    balance: str
+    paid: str
+    carried: str
+    reason: str
+
+
+class PayoutResultOut(BaseModel):
+    period: str
+    posted_in: str | None
+    currency: str
+    lines: list[PayoutLineOut]
+    total_paid: str
+    dry_run: bool
+
+
+class SuspenseItemOut(BaseModel):
+    import_id: int
+    filename: str
+    isrc: str
+    reason: str
+    lines: int
+    quantity: int
+    amount: str
+    currency: str
+    first_line: int
+    resolvable: bool
+
+
+class ResolveSummaryOut(BaseModel):
+    period: str | None
+    groups: int
+    lines: int
+    amount: str
+    currency: str
+    entry_id: int | None
+    remaining_lines: int
+
+
+class PartyBalanceOut(BaseModel):
+    party_id: str
+    name: str
+    currency: str
+    period: str | None
+    opening: str
+    earned: str
+    fees: str
+    recouped: str
+    paid: str
+    other: str
+    closing: str
+    advance_outstanding: str
+
+
+class StatementRefOut(BaseModel):
+    period: str
+    formats: list[str]
+    issued: bool
+    sha256: dict[str, str] | None
+
+
 class PeriodOut(BaseModel):
     code: str
     status: str

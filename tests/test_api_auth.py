@@ -108,3 +108,26 @@ def test_unknown_routes_and_methods_answer_problem_json(database: Database) -> N
     assert missing.status_code == 404 and missing.json()["type"].endswith("not-found")
     wrong = http.delete("/api/admin/imports")
     assert wrong.status_code == 405 and wrong.json()["status"] == 405
+
+
+def test_the_spec_has_no_json_numbers_only_strings_for_amounts(database: Database) -> None:
+    spec = create_app(database).openapi()
+    found: list[str] = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "number":
+                found.append(where)
+            for key, value in node.items():
+                walk(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}/{i}")
+
+    walk(spec, "")
+    assert found == []
+    balance = spec["components"]["schemas"]["PartyBalanceOut"]["properties"]
+    assert balance["closing"]["type"] == "string"
+    assert spec["components"]["schemas"]["PayoutResultOut"]["properties"]["total_paid"] == {
+        "type": "string", "title": "Total Paid"
+    }
