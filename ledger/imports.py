@@ -20,6 +20,7 @@ leaves the database exactly as it was.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections import defaultdict
@@ -135,7 +136,16 @@ def import_file(
         period=parse_period(period) if period else None,
         progress=progress,
     )
-    info = parsed.validate()
+    try:
+        info = parsed.validate()
+    except InputError as exc:
+        if display_name is None:
+            raise
+        # Problems name the file as the user knows it (an upload's name, not a temp path).
+        raise InputError(
+            [dataclasses.replace(p, file=name) if p.file == str(path) else p for p in exc.problems],
+            truncated=exc.truncated,
+        ) from None
     import_period = _import_period(name, period, info.period, info.periods)
     file_source = source or info.source
     ledger_ccy = settings.ledger_currency(session)
