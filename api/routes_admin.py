@@ -40,7 +40,7 @@ from api.schemas import (
     errors,
     plain,
 )
-from ledger import balances, idempotency, imports, journal, payouts, splits, suspense
+from ledger import balances, idempotency, imports, payouts, splits, suspense
 from ledger.db import Database
 from ledger.errors import InputError, PayloadTooLarge
 from ledger.idempotency import StoredResponse
@@ -114,9 +114,7 @@ def _too_large(limit: int) -> PayloadTooLarge:
 
 def _as_uploaded(exc: InputError, temp_path: str, name: str) -> InputError:
     """The same problems, naming the uploaded file rather than the server's temp path."""
-    problems = [
-        replace_field(p, file=name) if p.file == temp_path else p for p in exc.problems
-    ]
+    problems = [replace_field(p, file=name) if p.file == temp_path else p for p in exc.problems]
     return InputError(problems, truncated=exc.truncated)
 
 
@@ -129,7 +127,9 @@ def _as_uploaded(exc: InputError, temp_path: str, name: str) -> InputError:
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
         }
     },
 )
@@ -163,15 +163,27 @@ async def upload_import(
                 digest.update(chunk)
                 await out.write(chunk)
         fingerprint = idempotency.request_hash(
-            "imports", digest.hexdigest(), name, fmt, source or "", period or "",
-            str(replace), str(dry_run),
+            "imports",
+            digest.hexdigest(),
+            name,
+            fmt,
+            source or "",
+            period or "",
+            str(replace),
+            str(dry_run),
         )
 
         def work(session: Session) -> tuple[int, Any]:
             try:
                 summary = imports.import_file(
-                    session, path, display_name=name, fmt=fmt, source=source, period=period,
-                    replace=replace, dry_run=dry_run,
+                    session,
+                    path,
+                    display_name=name,
+                    fmt=fmt,
+                    source=source,
+                    period=period,
+                    replace=replace,
+                    dry_run=dry_run,
                 )
             except InputError as exc:
                 raise _as_uploaded(exc, str(path), name) from None
@@ -206,7 +218,11 @@ def run_split(request: Request, body: SplitRequest, key: IdempotencyKey = None) 
 
     fingerprint = idempotency.request_hash("splits", body.model_dump_json())
     return _posting(
-        get_database(request), key, "POST /api/admin/splits", fingerprint, work,
+        get_database(request),
+        key,
+        "POST /api/admin/splits",
+        fingerprint,
+        work,
         dry_run=body.dry_run,
     )
 
@@ -251,7 +267,11 @@ def record_payouts(request: Request, body: PayoutRequest, key: IdempotencyKey = 
 
     fingerprint = idempotency.request_hash("payouts", body.model_dump_json())
     return _posting(
-        get_database(request), key, "POST /api/admin/payouts", fingerprint, work,
+        get_database(request),
+        key,
+        "POST /api/admin/payouts",
+        fingerprint,
+        work,
         dry_run=body.dry_run,
     )
 
@@ -260,9 +280,7 @@ def record_payouts(request: Request, body: PayoutRequest, key: IdempotencyKey = 
 # Balances and periods
 
 
-@router.get(
-    "/balances", summary="Balances per party", response_model=list[PartyBalanceOut]
-)
+@router.get("/balances", summary="Balances per party", response_model=list[PartyBalanceOut])
 def list_balances(
     request: Request,
     period: OptionalPeriod = None,
@@ -278,14 +296,11 @@ def list_balances(
     response_model=PeriodOut,
     responses=errors(409),
 )
-def close_period(
-    request: Request, code: Annotated[str, PathParam(pattern=PERIOD_PATTERN)]
-) -> Any:
+def close_period(request: Request, code: Annotated[str, PathParam(pattern=PERIOD_PATTERN)]) -> Any:
     with get_database(request).write() as session:
-        period = journal.close_period(session, code)
+        period = splits.close_period(session, code)
         return PeriodOut(
             code=period.code,
             status=period.status,
             closed_at=period.closed_at.isoformat() if period.closed_at else None,
         )
-

@@ -131,6 +131,12 @@ def suspense_resolve(
     if as_json:
         print_json(result)
         return
+    if not result.groups:
+        console.print(
+            f"Nothing to release: {result.remaining_lines} lines remain in suspense "
+            "(their ISRCs are still unknown to the catalog)."
+        )
+        return
     console.print(
         f"Released {result.groups} suspense group(s), {result.lines} lines, "
         f"{amount(result.amount)} {result.currency} into period {result.period}; "

@@ -10,7 +10,7 @@ from sqlmodel import col
 from cli.context import state
 from cli.output import amount, console, print_json, table
 from ledger import balances as balances_mod
-from ledger import journal, payouts, splits
+from ledger import payouts, splits
 
 period_app = typer.Typer(help="Accounting periods.", no_args_is_help=True)
 
@@ -123,7 +123,7 @@ def period_close(period: Annotated[str, typer.Argument(help="Period YYYY-MM.")])
     Example: royalty period close 2026-10
     """
     with state().ledger().write() as session:
-        closed = journal.close_period(session, period)
+        closed = splits.close_period(session, period)
     console.print(f"Period {closed.code} is closed.")
 
 

@@ -42,8 +42,9 @@ from ledger import accounts, catalog_store, journal, settings
 from ledger.agreements import Agreement
 from ledger.allocation import allocate_units
 from ledger.catalog import Catalog
+from ledger.errors import Conflict
 from ledger.journal import EntryDraft, Leg
-from ledger.models import SplitRun
+from ledger.models import Period, SplitRun
 from ledger.money import FRAC_PER_WHOLE, from_units, to_text
 from ledger.periods import parse_period
 from ledger.rules import LineContext, ResolutionError, Resolver
@@ -525,3 +526,25 @@ def recoup(
         )
         done.append((party_id, amount))
     return tuple(done)
+
+
+def close_period(session: Session, period: str) -> Period:
+    """Close a period once its revenue is fully split: a finance team never locks a
+    month whose imported revenue still waits in ``revenue:undistributed``."""
+    period = parse_period(period)
+    row = session.execute(
+        text(
+            "SELECT p.currency, SUM(p.amount_whole), SUM(p.amount_frac) FROM posting p "
+            "JOIN journal_entry e ON e.id = p.entry_id JOIN account a ON a.id = p.account_id "
+            "WHERE a.code = :acct AND e.period = :period GROUP BY p.currency"
+        ),
+        {"acct": accounts.UNDISTRIBUTED, "period": period},
+    ).all()
+    waiting = [(ccy, -from_units(_units_of(w, f))) for ccy, w, f in row if _units_of(w, f)]
+    if waiting:
+        amounts = ", ".join(f"{to_text(a)} {c}" for c, a in waiting)
+        raise Conflict(
+            f"period {period} still has {amounts} of revenue that was not split",
+            hint=f"run `royalty split --period {period}` first",
+        )
+    return journal.close_period(session, period)

@@ -1,0 +1,40 @@
+"""Closing a month: only once its revenue has been split, and then for good."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from ledger import splits
+from ledger.db import Database
+from ledger.errors import Conflict
+from tests.test_splits import OCTOBER, import_rows, setup_ledger, split
+
+
+def test_a_month_with_unsplit_revenue_cannot_be_closed(database: Database, tmp_path: Path) -> None:
+    setup_ledger(database)
+    import_rows(database, tmp_path / "october.tsv", OCTOBER)
+    unsplit = r"2026-10 still has 1100\.07 USD of revenue that was not split"
+    with pytest.raises(Conflict, match=unsplit), database.write() as s:
+        splits.close_period(s, "2026-10")
+    split(database)
+    with database.write() as s:
+        closed = splits.close_period(s, "2026-10")
+    assert closed.status == "closed"
+
+
+def test_a_late_file_after_the_split_blocks_the_close_until_split_again(
+    database: Database, tmp_path: Path
+) -> None:
+    setup_ledger(database)
+    import_rows(database, tmp_path / "october.tsv", OCTOBER)
+    split(database)
+    import_rows(database, tmp_path / "late.tsv", OCTOBER[:1])
+    with pytest.raises(Conflict, match="not split"), database.write() as s:
+        splits.close_period(s, "2026-10")
+    result = split(database)
+    assert result.revenue > Decimal("1100.07")
+    with database.write() as s:
+        splits.close_period(s, "2026-10")
