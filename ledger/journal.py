@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from itertools import groupby, islice
+from itertools import groupby
 from typing import Any
 
 import psycopg
@@ -318,6 +318,7 @@ def post_many(
     drafts: Iterable[EntryDraft],
     *,
     chunk: int = 20_000,
+    max_legs: int = 200_000,
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Post many entries in the caller's transaction; same checks as :func:`post`.
@@ -333,7 +334,7 @@ def post_many(
     total = 0
     iterator = iter(drafts)
     while True:
-        batch = list(islice(iterator, chunk))
+        batch = _batch(iterator, chunk, max_legs)
         if not batch:
             break
         prepared: list[tuple[EntryDraft, str, list[int]]] = []
@@ -364,6 +365,18 @@ def post_many(
             progress(len(batch))
     writer.finish()
     return total
+
+
+def _batch(iterator: Iterator[EntryDraft], chunk: int, max_legs: int) -> list[EntryDraft]:
+    """Up to ``chunk`` entries or about ``max_legs`` legs, whichever comes first."""
+    batch: list[EntryDraft] = []
+    legs = 0
+    for draft in iterator:
+        batch.append(draft)
+        legs += len(draft.legs)
+        if len(batch) >= chunk or legs >= max_legs:
+            break
+    return batch
 
 
 class _Writer:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -184,19 +184,13 @@ def _account(party_id: str, operator: str, kind: str) -> str:
 
 
 def desired_postings(
-    groups: dict[_Group, tuple[int, int]],
-    agreements: tuple[Agreement, ...],
-    catalog: Catalog,
-    attribution: Any,
-    period: str,
+    groups: dict[_Group, tuple[int, int]], resolver: Resolver, operator: str
 ) -> tuple[dict[_Key, int], int, list[str]]:
     """What the split of these groups should have posted in total (pure).
 
     Returns the legs (signed units per key), the units sent to suspense, and
     the reasons lines went to suspense.
     """
-    resolver = Resolver(agreements, catalog, attribution)
-    operator = catalog.operator_id
     legs: dict[_Key, int] = defaultdict(int)
     suspense = 0
     reasons: list[str] = []
@@ -285,40 +279,53 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
     ]
     inputs_hash = _inputs_hash(groups, docs, catalog)
     revenue = from_units(sum(u for u, _ in groups.values()))
+    n_groups = len(groups)
     last = session.scalars(
         select(SplitRun).where(col(SplitRun.period) == period).order_by(col(SplitRun.id).desc())
     ).first()
 
-    desired, suspense_units, reasons = desired_postings(
-        groups, agreements, catalog, attribution, period
-    )
-    already = _already(session, period)
-    delta = {k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()}
-    delta = {k: v for k, v in delta.items() if v}
-    changes = _changes(delta)
-    base: dict[str, Any] = dict(
-        period=period,
-        inputs_hash=inputs_hash,
-        revenue=revenue,
-        currency=ccy,
-        groups=len(groups),
-        changes=changes,
-        suspense=from_units(suspense_units),
-        problems=tuple(reasons),
-    )
-    if dry_run:
+    by_track: dict[str, dict[_Group, tuple[int, int]]] = defaultdict(dict)
+    for group, value in groups.items():
+        by_track[group[0]][group] = value
+    del groups
+    already_by_track: dict[str, dict[_Key, int]] = defaultdict(dict)
+    for key, units in _already(session, period).items():
+        already_by_track[key[1]][key] = units
+    tracks = sorted(by_track.keys() | already_by_track.keys())
+    resolver = Resolver(agreements, catalog, attribution)
+    tally = _Tally()
+
+    def deltas() -> Iterator[tuple[str, dict[_Key, int]]]:
+        """Track by track, so memory holds one track's postings, not the period's."""
+        for isrc in tracks:
+            desired, suspense_units, reasons = desired_postings(
+                by_track.pop(isrc, {}), resolver, catalog.operator_id
+            )
+            already = already_by_track.pop(isrc, {})
+            delta = {
+                k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()
+            }
+            delta = {k: v for k, v in delta.items() if v}
+            tally.add(delta, suspense_units, reasons)
+            if delta:
+                yield isrc, delta
+
+    def result(**kw: Any) -> SplitResult:
         return SplitResult(
-            posted_in=None,
-            run_id=None,
-            adjusts_run_id=last.id if last else None,
-            entries=0,
-            legs=len(delta),
-            unchanged=not delta,
-            dry_run=True,
-            **base,
+            period=period,
+            inputs_hash=inputs_hash,
+            revenue=revenue,
+            currency=ccy,
+            groups=n_groups,
+            changes=tally.changes(),
+            suspense=from_units(tally.suspense),
+            problems=tuple(tally.reasons),
+            **kw,
         )
-    if not delta and last is not None and last.inputs_hash == inputs_hash:
-        return SplitResult(
+
+    if not dry_run and last is not None and last.inputs_hash == inputs_hash:
+        # Same revenue, documents and contributions: the ledger already holds this split.
+        return result(
             posted_in=last.posted_in,
             run_id=last.id,
             adjusts_run_id=last.adjusts_run_id,
@@ -326,7 +333,18 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
             legs=0,
             unchanged=True,
             dry_run=False,
-            **base,
+        )
+    if dry_run:
+        for _ in deltas():
+            pass
+        return result(
+            posted_in=None,
+            run_id=None,
+            adjusts_run_id=last.id if last else None,
+            entries=0,
+            legs=tally.legs,
+            unchanged=not tally.legs,
+            dry_run=True,
         )
 
     posted_in = journal.open_period_for(session, period)
@@ -342,40 +360,86 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
     session.add(run)
     session.flush()
     assert run.id is not None
-    drafts = list(_drafts(delta, run.id, period, posted_in, adjusting=last is not None))
+    entries = journal.post_many(
+        session, _drafts(deltas(), run.id, period, posted_in, adjusting=last is not None)
+    )
     first_entry = None
-    if drafts:
-        journal.post_many(session, drafts)
+    if entries:
         first_entry = session.execute(
             text("SELECT MIN(id) FROM journal_entry WHERE idempotency_key LIKE :k"),
             {"k": f"split:{period}:run{run.id}:%"},
         ).scalar()
     recouped = recoup(session, period, posted_in, catalog, agreements, run.id)
+    changes = tally.changes()
     run.entry_id = first_entry
     run.totals = json.dumps({c.account: to_text(c.net) for c in changes})
     session.add(run)
     session.flush()
-    return SplitResult(
+    return result(
         posted_in=posted_in,
         run_id=run.id,
         adjusts_run_id=run.adjusts_run_id,
-        entries=len(drafts),
-        legs=sum(len(d.legs) for d in drafts),
-        unchanged=not delta,
+        entries=entries,
+        legs=tally.legs,
+        unchanged=not tally.legs,
         dry_run=False,
         recoupments=recouped,
-        **base,
     )
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What a run changes, accumulated track by track."""
+
+    legs: int = 0
+    suspense: int = 0
+    reasons: list[str] = field(default_factory=list)
+    per_account: dict[tuple[str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )
+
+    def add(self, delta: dict[_Key, int], suspense_units: int, reasons: list[str]) -> None:
+        self.legs += len(delta)
+        self.suspense += suspense_units
+        self.reasons.extend(reasons[: max(0, 20 - len(self.reasons))])
+        for key, units in delta.items():
+            account, memo, ccy = key[0], key[8], key[6]
+            if account == accounts.UNDISTRIBUTED:
+                continue
+            if memo in (EARNED, FEE, SUSPENSE):
+                self.per_account[(account, ccy)][0] -= units
+            elif memo == FEES:
+                self.per_account[(account, ccy)][1] += units
+
+    def changes(self) -> tuple[PartyChange, ...]:
+        out = []
+        for (account, ccy), (earned, fees) in sorted(self.per_account.items()):
+            party = accounts.party_of(account) or account
+            out.append(
+                PartyChange(
+                    party,
+                    account,
+                    ccy,
+                    from_units(earned),
+                    from_units(fees),
+                    from_units(earned - fees),
+                )
+            )
+        return tuple(out)
+
+
 def _drafts(
-    delta: dict[_Key, int], run_id: int, period: str, posted_in: str, *, adjusting: bool
+    deltas: Iterable[tuple[str, dict[_Key, int]]],
+    run_id: int,
+    period: str,
+    posted_in: str,
+    *,
+    adjusting: bool,
 ) -> Iterator[EntryDraft]:
-    by_track: dict[str, list[tuple[_Key, int]]] = defaultdict(list)
-    for key, units in delta.items():
-        by_track[key[1]].append((key, units))
+    """One entry per track: the track's difference between desired and posted."""
     kind = "adjustment" if adjusting else "split"
-    for isrc in sorted(by_track):
+    verb = "Adjustment of the split" if adjusting else "Split"
+    for isrc, delta in deltas:
         legs = tuple(
             Leg(
                 account=k[0],
@@ -389,9 +453,8 @@ def _drafts(
                 rule_ref=k[7] or None,
                 memo=k[8] or None,
             )
-            for k, u in sorted(by_track[isrc])
+            for k, u in sorted(delta.items())
         )
-        verb = "Adjustment of the split" if adjusting else "Split"
         yield EntryDraft(
             key=f"split:{period}:run{run_id}:{isrc}",
             period=posted_in,
@@ -400,27 +463,6 @@ def _drafts(
             legs=legs,
             source_ref=f"split:{period}",
         )
-
-
-def _changes(delta: dict[_Key, int]) -> tuple[PartyChange, ...]:
-    per: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for key, units in delta.items():
-        account, memo, ccy = key[0], key[8], key[6]
-        if account == accounts.UNDISTRIBUTED:
-            continue
-        if memo in (EARNED, FEE, SUSPENSE):
-            per[(account, ccy)][0] -= units
-        elif memo == FEES:
-            per[(account, ccy)][1] += units
-    out = []
-    for (account, ccy), (earned, fees) in sorted(per.items()):
-        party = accounts.party_of(account) or account
-        out.append(
-            PartyChange(
-                party, account, ccy, from_units(earned), from_units(fees), from_units(earned - fees)
-            )
-        )
-    return tuple(out)
 
 
 def _record(session: Session, period: str, docs: list[Any]) -> dict[str, Any]:
