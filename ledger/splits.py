@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
+from math import lcm
 from typing import Any
 
 from sqlalchemy import select, text
@@ -210,49 +212,37 @@ def desired_postings(
             if len(reasons) < 20:
                 reasons.append(f"{isrc} {src} {terr} {usage} {uperiod}: {exc.message}")
             continue
-        parts = plan.allocate(amount, quantity)
-        fee_parts = [p for p in parts if p.kind == "fee"]
-        share_parts = [p for p in parts if p.kind != "fee"]
-        fee_units = sum(_u(p.amount) for p in fee_parts)
-        burden = _fee_burden(fee_units, share_parts)
-        for part in fee_parts:
-            legs[(_account(part.party_id, operator, "fee"), *dims, part.rule_ref, FEE)] -= _u(
-                part.amount
-            )
-        for i, part in enumerate(share_parts):
-            account = _account(part.party_id, operator, "share")
-            legs[(account, *dims, part.rule_ref, EARNED)] -= _u(part.amount) + burden[i]
-            if burden[i]:
+        split = plan.split_units(units, quantity)  # fees first, then shares, in order
+        n_fees = len(plan.fees)
+        for fee, fee_units in zip(plan.fees, split, strict=False):
+            legs[(_account(fee.party_id, operator, "fee"), *dims, fee.rule_ref, FEE)] -= fee_units
+        burden = _fee_burden(sum(split[:n_fees]), tuple(sh.share for sh in plan.shares))
+        for share, share_units, fee_part in zip(plan.shares, split[n_fees:], burden, strict=True):
+            account = _account(share.party_id, operator, "share")
+            legs[(account, *dims, share.rule_ref, EARNED)] -= share_units + fee_part
+            if fee_part:
                 # A holder's part of the fees is kept per track and usage month, not
                 # per source and territory: it is one figure on their statement, and
                 # it keeps the split's posting count close to one leg per share.
-                legs[(account, isrc, "", "", "", uperiod, ccy, part.rule_ref, FEES)] += burden[i]
+                legs[(account, isrc, "", "", "", uperiod, ccy, share.rule_ref, FEES)] += fee_part
     return {k: v for k, v in legs.items() if v}, suspense, reasons
 
 
-def _u(amount: Decimal) -> int:
-    return int(amount.scaleb(10))
-
-
-def _fee_burden(fee_units: int, share_parts: list[Any]) -> list[int]:
+def _fee_burden(fee_units: int, shares: tuple[Fraction, ...]) -> list[int]:
     """Each shareholder's part of the fees, in proportion to their share of the split."""
-    if not fee_units or not share_parts:
-        return [0] * len(share_parts)
-    shares: list[Fraction] = [p.share for p in share_parts]
+    if not fee_units or not shares:
+        return [0] * len(shares)
+    split = allocate_units(fee_units, _share_weights(shares))
+    return [split[i] for i in range(len(shares))]
+
+
+@lru_cache(maxsize=4096)
+def _share_weights(shares: tuple[Fraction, ...]) -> dict[int, int]:
+    """Integer weights of a split sheet's shares (cached: a period has few split sheets)."""
     if not any(shares):
-        shares = [Fraction(1)] * len(shares)
-    denominator = 1
-    for s in shares:
-        denominator = denominator * s.denominator // _gcd(denominator, s.denominator)
-    weights = {i: int(s * denominator) for i, s in enumerate(shares)}
-    split = allocate_units(fee_units, weights)
-    return [split[i] for i in range(len(share_parts))]
-
-
-def _gcd(a: int, b: int) -> int:
-    while b:
-        a, b = b, a % b
-    return a
+        shares = tuple(Fraction(1) for _ in shares)
+    denominator = lcm(*(s.denominator for s in shares))
+    return {i: int(s * denominator) for i, s in enumerate(shares)}
 
 
 def _inputs_hash(groups: dict[_Group, tuple[int, int]], docs: list[Any], catalog: Catalog) -> str:
