@@ -191,12 +191,13 @@ def import_file(
             line.original_currency,
             line.fx_rate,
         )
-        plan.file_totals[line.currency] += to_units(amount)
+        units = to_units(amount)
+        plan.file_totals[line.currency] += units
         if line.currency != ledger_ccy:
             assert rates is not None  # _check_rates refused the file otherwise
             original_amount, original_ccy = amount, line.currency
             amount, rate = convert(amount, line.currency, rates)
-        units = to_units(amount)
+            units = to_units(amount)
         if not line.isrc_valid:
             reason: str | None = REASON_MALFORMED
         elif line.isrc not in known:
@@ -213,7 +214,9 @@ def import_file(
             plan.suspense_lines += 1
             plan.suspense_units += units
         if writer is not None:
-            whole, frac = _parts(units)
+            whole, frac = divmod(-units if units < 0 else units, FRAC_PER_WHOLE)
+            if units < 0:
+                whole, frac = -whole, -frac
             rows.append(
                 (
                     line_id,
@@ -323,11 +326,6 @@ def _entry(import_id: int, name: str, source: str, period: str, plan: _Plan) -> 
 
 def _sort_key(key: tuple[str, str, str, str, str, str, str | None]) -> tuple[str, ...]:
     return tuple(k or "" for k in key)
-
-
-def _parts(units: int) -> tuple[int, int]:
-    whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
-    return (-whole, -frac) if units < 0 else (whole, frac)
 
 
 def _supersede(session: Session, old: RevenueImport, new_id: int, period: str) -> int:
