@@ -48,33 +48,19 @@ def import_command(
                 if bar is None
                 else (lambda phase, done, total, bar=bar: bar(done, total, phase))
             )
-            if dry_run:
-                with db.read() as session:
-                    result = imports.import_file(
-                        session,
-                        path,
-                        fmt=fmt,
-                        mapping_path=mapping,
-                        source=source,
-                        period=period,
-                        fx_path=fx,
-                        replace=replace,
-                        dry_run=True,
-                        progress=progress,
-                    )
-            else:
-                with db.write() as session:
-                    result = imports.import_file(
-                        session,
-                        path,
-                        fmt=fmt,
-                        mapping_path=mapping,
-                        source=source,
-                        period=period,
-                        fx_path=fx,
-                        replace=replace,
-                        progress=progress,
-                    )
+            with db.read() if dry_run else db.write() as session:
+                result = imports.import_file(
+                    session,
+                    path,
+                    fmt=fmt,
+                    mapping_path=mapping,
+                    source=source,
+                    period=period,
+                    fx_path=fx,
+                    replace=replace,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
         results.append(result)
         if not as_json:
             totals = ", ".join(f"{amount(v)} {c}" for c, v in result.totals.items()) or "0"

@@ -70,72 +70,13 @@ def normalise_ipi(value: str) -> str:
 # Codes in CLDR's territory list that are not ISO 3166-1 countries.
 _NOT_COUNTRIES = frozenset({"EU", "EZ", "UN", "QO", "ZZ", "XA", "XB"})
 
+_EU = frozenset(
+    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()  # noqa: SIM905
+)
+
 TERRITORY_GROUPS: dict[str, frozenset[str]] = {
-    "EU": frozenset(
-        [
-            "AT",
-            "BE",
-            "BG",
-            "HR",
-            "CY",
-            "CZ",
-            "DK",
-            "EE",
-            "FI",
-            "FR",
-            "DE",
-            "GR",
-            "HU",
-            "IE",
-            "IT",
-            "LV",
-            "LT",
-            "LU",
-            "MT",
-            "NL",
-            "PL",
-            "PT",
-            "RO",
-            "SK",
-            "SI",
-            "ES",
-            "SE",
-        ]
-    ),
-    "EEA": frozenset(
-        [
-            "AT",
-            "BE",
-            "BG",
-            "HR",
-            "CY",
-            "CZ",
-            "DK",
-            "EE",
-            "FI",
-            "FR",
-            "DE",
-            "GR",
-            "HU",
-            "IE",
-            "IT",
-            "LV",
-            "LT",
-            "LU",
-            "MT",
-            "NL",
-            "PL",
-            "PT",
-            "RO",
-            "SK",
-            "SI",
-            "ES",
-            "SE",
-            "IS",
-            "LI",
-            "NO",
-        ]
-    ),
+    "EU": _EU,
+    "EEA": _EU | {"IS", "LI", "NO"},
     "DACH": frozenset({"DE", "AT", "CH"}),
     "NORDICS": frozenset({"DK", "FI", "IS", "NO", "SE"}),
     "LATAM": frozenset(
