@@ -62,7 +62,9 @@ class BodyLimit:
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(
             errors.problem_body(
-                413, "payload-too-large", "Request body too large",
+                413,
+                "payload-too-large",
+                "Request body too large",
                 self._detail(),
             )
         ).encode()

@@ -49,7 +49,5 @@ def require_admin(who: Principal = Depends(principal)) -> Principal:
 def require_holder(who: Principal = Depends(principal)) -> str:
     """The caller's own party id; admin tokens belong to no party."""
     if who.party_id is None:
-        raise Forbidden(
-            "this route is for rights-holders", hint="use a token made with --party ID"
-        )
+        raise Forbidden("this route is for rights-holders", hint="use a token made with --party ID")
     return who.party_id

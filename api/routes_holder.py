@@ -35,9 +35,7 @@ Holder = Annotated[str, Depends(require_holder)]
 
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII fallback and the exact name as RFC 5987 ``filename*``."""
-    ascii_name = (
-        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-    )
+    ascii_name = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
     ascii_name = "".join(c for c in ascii_name if c.isprintable() and c not in '"\\;')
     ascii_name = re.sub(r"\s+(?=\.)", "", re.sub(r"\s+", " ", ascii_name)).strip()
     stem, dot, suffix = ascii_name.rpartition(".")
@@ -103,9 +101,7 @@ def balances_route(request: Request, party_id: Holder) -> Any:
     return my_balances(request, party_id)
 
 
-@router.get(
-    "/statements", summary="My statements", response_model=list[StatementRefOut]
-)
+@router.get("/statements", summary="My statements", response_model=list[StatementRefOut])
 def statements_route(request: Request, party_id: Holder) -> Any:
     return my_statements(request, party_id)
 

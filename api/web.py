@@ -92,13 +92,15 @@ def signin(
         who = authenticate_token(get_database(request), token)
     except Unauthorized:
         return _page(
-            request, "signin.html",
+            request,
+            "signin.html",
             {"error": "That token is not valid. Check it, or ask the finance team for a new one."},
             status=401,
         )
     if who.party_id is None:
         return _page(
-            request, "signin.html",
+            request,
+            "signin.html",
             {"error": "This page is for rights-holders. Admin tokens work with the API only."},
             status=403,
         )
@@ -136,7 +138,12 @@ def account(request: Request) -> Response:
     return _page(
         request,
         "account.html",
-        {"party": party, "balances": balances, "columns": BALANCE_COLUMNS, "statements": statements},
+        {
+            "party": party,
+            "balances": balances,
+            "columns": BALANCE_COLUMNS,
+            "statements": statements,
+        },
     )
 
 
@@ -153,8 +160,12 @@ def download(
         return statement_download(request, who.party_id, period, fmt)
     except NotFound:
         return _page(
-            request, "error.html",
-            {"title": "Statement not found", "detail": f"There is no {fmt.upper()} statement for {period}."},
+            request,
+            "error.html",
+            {
+                "title": "Statement not found",
+                "detail": f"There is no {fmt.upper()} statement for {period}.",
+            },
             status=404,
         )
     except LedgerError as exc:

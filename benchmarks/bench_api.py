@@ -34,10 +34,19 @@ MAX_REQUESTS = 2_000_000  # hard bound on the whole run, whatever the duration
 def _catalog(holders: int, isrcs: list[str]) -> tuple[str, str]:
     import yaml
 
-    parties = [{"id": "label", "name": "Bench Label", "kind": "company", "operator": "true",
-                "payout_currency": "USD"}]
-    parties += [{"id": f"h{i:03d}", "name": f"Holder {i} – Zoë", "kind": "person",
-                 "payout_currency": "USD"} for i in range(holders)]
+    parties = [
+        {
+            "id": "label",
+            "name": "Bench Label",
+            "kind": "company",
+            "operator": "true",
+            "payout_currency": "USD",
+        }
+    ]
+    parties += [
+        {"id": f"h{i:03d}", "name": f"Holder {i} – Zoë", "kind": "person", "payout_currency": "USD"}
+        for i in range(holders)
+    ]
     contributions = []
     for n, isrc in enumerate(isrcs):
         contributions.append({"isrc": isrc, "party": f"h{n % holders:03d}", "role": "producer"})
@@ -49,15 +58,26 @@ def _catalog(holders: int, isrcs: list[str]) -> tuple[str, str]:
         "tracks": [{"isrc": i, "title": f"Track {i}", "display_artist": "Bench"} for i in isrcs],
         "contributions": contributions,
     }
-    agreements = {"agreements": [{
-        "id": "bench", "version": "1", "effective_from": "2026-01",
-        "scope": {"tracks": isrcs},
-        "rules": [{"id": "standard", "shares": [
-            {"role": "producer", "share": "60%"},
-            {"role": "curator", "share": "20%"},
-            {"party": "label", "share": "remaining"},
-        ]}],
-    }]}
+    agreements = {
+        "agreements": [
+            {
+                "id": "bench",
+                "version": "1",
+                "effective_from": "2026-01",
+                "scope": {"tracks": isrcs},
+                "rules": [
+                    {
+                        "id": "standard",
+                        "shares": [
+                            {"role": "producer", "share": "60%"},
+                            {"role": "curator", "share": "20%"},
+                            {"party": "label", "share": "remaining"},
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
     return yaml.safe_dump(catalog), yaml.safe_dump(agreements)
 
 
@@ -156,8 +176,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--lines", type=int, default=20_000, help="usage lines in the DSR month")
     parser.add_argument("--format", choices=("pdf", "csv", "mixed"), default="mixed")
-    parser.add_argument("--draft", action="store_true",
-                        help="leave the period open: every download renders a draft")
+    parser.add_argument(
+        "--draft", action="store_true", help="leave the period open: every download renders a draft"
+    )
     args = parser.parse_args(argv)
 
     import httpx
@@ -166,13 +187,16 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         t0 = time.monotonic_ns()
         url, tokens = prepare(work, args.holders, args.lines, draft=args.draft)
-        print(f"prepared {args.holders} holders, {args.lines} revenue lines "
-              f"({'draft' if args.draft else 'issued'} statements) in "
-              f"{(time.monotonic_ns() - t0) // 1_000_000} ms")
+        print(
+            f"prepared {args.holders} holders, {args.lines} revenue lines "
+            f"({'draft' if args.draft else 'issued'} statements) in "
+            f"{(time.monotonic_ns() - t0) // 1_000_000} ms"
+        )
         port = _free_port()
         server = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "--db", url, "serve", "--port", str(port)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
         )
         base = f"http://127.0.0.1:{port}"
         try:
@@ -198,19 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = int(result["elapsed_ns"])  # type: ignore[call-overload]
     errors: dict[str, int] = result["errors"]  # type: ignore[assignment]
     per_second_x100 = requests * 100 * 1_000_000_000 // max(elapsed, 1)
-    print(json.dumps({
-        "holders": args.holders,
-        "format": args.format,
-        "seconds": args.seconds,
-        "requests": requests,
-        "requests_per_second": f"{per_second_x100 // 100}.{per_second_x100 % 100:02d}",
-        "p50": _ms(_percentile(lat, 50)),
-        "p95": _ms(_percentile(lat, 95)),
-        "p99": _ms(_percentile(lat, 99)),
-        "max": _ms(lat[-1] if lat else 0),
-        "errors": sum(errors.values()),
-        "error_kinds": errors,
-    }, indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "holders": args.holders,
+                "format": args.format,
+                "seconds": args.seconds,
+                "requests": requests,
+                "requests_per_second": f"{per_second_x100 // 100}.{per_second_x100 % 100:02d}",
+                "p50": _ms(_percentile(lat, 50)),
+                "p95": _ms(_percentile(lat, 95)),
+                "p99": _ms(_percentile(lat, 99)),
+                "max": _ms(lat[-1] if lat else 0),
+                "errors": sum(errors.values()),
+                "error_kinds": errors,
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 1 if errors else 0
 
 

@@ -44,8 +44,16 @@ def child(path: str, mode: str) -> None:
                 if row and row[0] == "SU02.02":
                     Decimal(row[7])
                     n += 1
-        print(json.dumps({"lines": n, "total_s": time.perf_counter() - start,
-                          "cpu_s": time.process_time() - cpu, "peak_mb": _peak_mb()}))
+        print(
+            json.dumps(
+                {
+                    "lines": n,
+                    "total_s": time.perf_counter() - start,
+                    "cpu_s": time.process_time() - cpu,
+                    "peak_mb": _peak_mb(),
+                }
+            )
+        )
         return
     parsed = open_revenue_file(path)
     info = parsed.validate()
@@ -56,11 +64,19 @@ def child(path: str, mode: str) -> None:
     done = time.perf_counter()
     if n != info.line_count:
         raise SystemExit(f"yielded {n} lines, expected {info.line_count}")
-    print(json.dumps({
-        "lines": n, "validate_s": validated - start, "iterate_s": done - validated,
-        "total_s": done - start, "cpu_s": time.process_time() - cpu, "peak_mb": _peak_mb(),
-        "totals": {k: str(v) for k, v in info.totals.items()},
-    }))
+    print(
+        json.dumps(
+            {
+                "lines": n,
+                "validate_s": validated - start,
+                "iterate_s": done - validated,
+                "total_s": done - start,
+                "cpu_s": time.process_time() - cpu,
+                "peak_mb": _peak_mb(),
+                "totals": {k: str(v) for k, v in info.totals.items()},
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,8 +91,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    print(f"{'lines':>10} {'mode':>9} {'validate':>9} {'iterate':>8} {'total':>7} "
-          f"{'CPU':>7} {'lines/s':>10} {'peak RSS':>9}")
+    print(
+        f"{'lines':>10} {'mode':>9} {'validate':>9} {'iterate':>8} {'total':>7} "
+        f"{'CPU':>7} {'lines/s':>10} {'peak RSS':>9}"
+    )
     for lines in args.lines:
         path = out / f"dsr_{lines}.tsv{'.gz' if args.gz else ''}"
         if not path.exists():
@@ -87,14 +105,19 @@ def main(argv: list[str] | None = None) -> None:
         for mode in modes:
             result = subprocess.run(
                 [sys.executable, __file__, "--child", str(path), mode],
-                check=True, capture_output=True, text=True, cwd=HERE.parent,
+                check=True,
+                capture_output=True,
+                text=True,
+                cwd=HERE.parent,
             )
             r = json.loads(result.stdout)
             rate = r["lines"] / r["total_s"]
-            print(f"{lines:>10} {mode:>9} {r.get('validate_s', 0):>8.2f}s "
-                  f"{r.get('iterate_s', 0):>7.2f}s {r['total_s']:>6.2f}s {r['cpu_s']:>6.2f}s "
-                  f"{rate:>10,.0f} "
-                  f"{r['peak_mb']:>6} MB")
+            print(
+                f"{lines:>10} {mode:>9} {r.get('validate_s', 0):>8.2f}s "
+                f"{r.get('iterate_s', 0):>7.2f}s {r['total_s']:>6.2f}s {r['cpu_s']:>6.2f}s "
+                f"{rate:>10,.0f} "
+                f"{r['peak_mb']:>6} MB"
+            )
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def contexts(n: int, seed: int) -> list[LineContext]:
     territories = sorted(countries())[:50]
     out = []
     for _ in range(n):
-        units = rng.randrange(-10**8, 10**12)  # -0.01 .. 100.00 in 10^-10 units
+        units = rng.randrange(-(10**8), 10**12)  # -0.01 .. 100.00 in 10^-10 units
         out.append(
             LineContext(
                 isrc=isrc(rng.randrange(TRACKS)),

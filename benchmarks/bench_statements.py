@@ -38,14 +38,24 @@ from ledger.statement import (
 from reports.csv import render_csv
 from reports.pdf import render_pdf
 
-OPERATOR = Operator("Rust Label Ltd", (("DPID", "PADPIDA2026101501X"),),
-                    "12 Harbour Street, London E1 6AN, United Kingdom")
+OPERATOR = Operator(
+    "Rust Label Ltd",
+    (("DPID", "PADPIDA2026101501X"),),
+    "12 Harbour Street, London E1 6AN, United Kingdom",
+)
 SOURCES = ["Spotify", "Apple Music", "YouTube", "Amazon Music", "Deezer", "TIDAL"]
-TERRITORIES = ["US", "GB", "DE", "FR", "CA", "AU", "JP", "BR", "SE", "NL", "MX", "ES", "IT",
-               "KR"]
+TERRITORIES = ["US", "GB", "DE", "FR", "CA", "AU", "JP", "BR", "SE", "NL", "MX", "ES", "IT", "KR"]
 USAGES = ["stream", "download", "ugc"]
-NAMES = ["Rust", "Zoë Müller", "山田太郎", "Ngozi Okafor", "Åsa Lindqvist", "김민준",
-         "José Álvarez", "Northwind Songs"]
+NAMES = [
+    "Rust",
+    "Zoë Müller",
+    "山田太郎",
+    "Ngozi Okafor",
+    "Åsa Lindqvist",
+    "김민준",
+    "José Álvarez",
+    "Northwind Songs",
+]
 KINDS = ["producer", "curator", "training_data_licensor", "artist", "model_vendor"]
 
 
@@ -53,9 +63,13 @@ def make_statement(i: int) -> Statement:
     rnd = random.Random(i)
     kind = KINDS[i % len(KINDS)]
     licensor = kind == "training_data_licensor"
-    party = PartyInfo(id=f"P-{i:05d}", name=f"{NAMES[i % len(NAMES)]} {i}", kind=kind,
-                      ipi=f"{rnd.randrange(10**10, 10**11)}",
-                      email=f"party{i}@example.com")
+    party = PartyInfo(
+        id=f"P-{i:05d}",
+        name=f"{NAMES[i % len(NAMES)]} {i}",
+        kind=kind,
+        ipi=f"{rnd.randrange(10**10, 10**11)}",
+        email=f"party{i}@example.com",
+    )
     lines = []
     for t in range(rnd.randint(5, 12)):
         isrc = f"GBXYZ26{i % 1000:03d}{t:02d}"
@@ -63,14 +77,21 @@ def make_statement(i: int) -> Statement:
         weight = Fraction(rnd.randint(1, 9999), 10000) if licensor else None
         for _ in range(rnd.randint(2, 3)):
             units = rnd.randint(0, 5_000_000)
-            lines.append(StatementLine(
-                isrc=isrc, track_title=f"Track {t + 1} of catalogue {i}", role=kind,
-                share=share, rule_ref=f"cat-{i}@{rnd.randint(1, 4)}#{kind}",
-                attribution_weight=weight, source=rnd.choice(SOURCES),
-                territory=rnd.choice(TERRITORIES), usage=rnd.choice(USAGES),
-                quantity=units,
-                amount=Decimal(units * rnd.randint(1000, 4000)).scaleb(-10) * 3,
-            ))
+            lines.append(
+                StatementLine(
+                    isrc=isrc,
+                    track_title=f"Track {t + 1} of catalogue {i}",
+                    role=kind,
+                    share=share,
+                    rule_ref=f"cat-{i}@{rnd.randint(1, 4)}#{kind}",
+                    attribution_weight=weight,
+                    source=rnd.choice(SOURCES),
+                    territory=rnd.choice(TERRITORIES),
+                    usage=rnd.choice(USAGES),
+                    quantity=units,
+                    amount=Decimal(units * rnd.randint(1000, 4000)).scaleb(-10) * 3,
+                )
+            )
     earned = exact_sum(ln.amount for ln in lines)
     fee = (earned / 100).quantize(Decimal("0.01"))
     fees = (Movement("2026-10-31", "distribution_fee", "Distribution fee 1%", fee),)
@@ -83,11 +104,22 @@ def make_statement(i: int) -> Statement:
     else:
         payable = closing.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
         reason = "remainder below one minor unit" if payable != closing else None
-    summary = Summary(opening, earned, fee, Decimal(0), opening, closing, payable,
-                      closing - payable, reason)
-    return Statement(OPERATOR, party, "2026-10", "USD", summary, tuple(lines), fees=fees,
-                     payments=payments, generated_from=("ledger sha256:bench",),
-                     issued_on="2026-11-05", statement_id=f"ST-2026-10-{i:05d}")
+    summary = Summary(
+        opening, earned, fee, Decimal(0), opening, closing, payable, closing - payable, reason
+    )
+    return Statement(
+        OPERATOR,
+        party,
+        "2026-10",
+        "USD",
+        summary,
+        tuple(lines),
+        fees=fees,
+        payments=payments,
+        generated_from=("ledger sha256:bench",),
+        issued_on="2026-11-05",
+        statement_id=f"ST-2026-10-{i:05d}",
+    )
 
 
 def render_one(i: int, out: str | None = None) -> tuple[int, int, int]:
@@ -137,13 +169,14 @@ def main() -> None:
     pages = [p for p, _, _ in results]
     pdf_bytes = sum(b for _, b, _ in results)
     print(f"statements: {args.count} (PDF + CSV), workers: {args.workers}")
-    print(f"pages per statement: min {min(pages)}, max {max(pages)}, "
-          f"total {sum(pages)}")
+    print(f"pages per statement: min {min(pages)}, max {max(pages)}, total {sum(pages)}")
     print(f"average PDF size: {pdf_bytes // max(args.count, 1):,} bytes")
     print(f"seconds: {elapsed:.2f}")
     print(f"statements/s: {args.count / elapsed:.1f}")
-    print(f"CPU seconds (all processes): {cpu:.2f}, {1000 * cpu / args.count:.1f} ms per "
-          "statement; on a busy machine wall time exceeds CPU time / workers")
+    print(
+        f"CPU seconds (all processes): {cpu:.2f}, {1000 * cpu / args.count:.1f} ms per "
+        "statement; on a busy machine wall time exceeds CPU time / workers"
+    )
     print("target: under 40 s for 1,000 statements")
 
 

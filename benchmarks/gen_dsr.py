@@ -69,8 +69,14 @@ def _usage(lines: int, isrcs: int, seed: int) -> Iterator[tuple[int, int, int, i
             yield b, k // len(USE_TYPES), k % len(USE_TYPES), streams
 
 
-def generate_dsr(path: str | Path, lines: int = 1_000_000, *, isrcs: int = 5000,
-                 seed: int = 2026, period: str = "2026-10") -> Path:
+def generate_dsr(
+    path: str | Path,
+    lines: int = 1_000_000,
+    *,
+    isrcs: int = 5000,
+    seed: int = 2026,
+    period: str = "2026-10",
+) -> Path:
     """Write a DSR with ``lines`` usage lines; ``.gz`` in the name writes it gzipped."""
     path = Path(path)
     n_summaries = len(TERRITORIES) * len(MODELS)
@@ -84,8 +90,11 @@ def generate_dsr(path: str | Path, lines: int = 1_000_000, *, isrcs: int = 5000,
         model = MODELS[s % len(MODELS)]
         cents = rng.randrange(100_00, 900_000_00)
         revenue = f"{cents // 100}.{cents % 100:02d}" if totals[s] else "0.00"
-        cur = "EUR" if territory in {"DE", "FR", "ES", "IT", "NL", "BE", "AT", "IE", "PT", "FI",
-                                      "GR"} else "USD"
+        cur = (
+            "EUR"
+            if territory in {"DE", "FR", "ES", "IT", "NL", "BE", "AT", "IE", "PT", "FI", "GR"}
+            else "USD"
+        )
         summaries.append(
             f"SY01.02\tS{s + 1}\tStreamCo\tPADPIDA2026STREAMQX\t{model}\t\t{territory}"
             f"\tStreamCo Premium\t{totals[s]}\t{rng.randrange(1000, 10**6)}\t{cur}\t{revenue}"

@@ -46,15 +46,39 @@ from ledger.money import MONEY_CONTEXT, SCALE
 from ledger.statement import Movement, Statement
 
 COLUMNS: tuple[str, ...] = (
-    "record", "period", "party_id", "currency", "kind", "date", "isrc", "track_title",
-    "role", "share", "share_fraction", "rule_ref", "attribution_weight",
-    "attribution_weight_fraction", "source", "territory", "usage", "quantity", "amount",
+    "record",
+    "period",
+    "party_id",
+    "currency",
+    "kind",
+    "date",
+    "isrc",
+    "track_title",
+    "role",
+    "share",
+    "share_fraction",
+    "rule_ref",
+    "attribution_weight",
+    "attribution_weight_fraction",
+    "source",
+    "territory",
+    "usage",
+    "quantity",
+    "amount",
     "description",
 )
 """The header row, in order."""
 
-NUMERIC_COLUMNS = frozenset({"share", "share_fraction", "attribution_weight",
-                             "attribution_weight_fraction", "quantity", "amount"})
+NUMERIC_COLUMNS = frozenset(
+    {
+        "share",
+        "share_fraction",
+        "attribution_weight",
+        "attribution_weight_fraction",
+        "quantity",
+        "amount",
+    }
+)
 """Columns written only from numbers, never neutralised (see the module docstring)."""
 
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -77,8 +101,7 @@ def fraction_decimal(value: Fraction | None) -> str:
     if value is None:
         return ""
     quotient = MONEY_CONTEXT.divide(Decimal(value.numerator), Decimal(value.denominator))
-    return format(quotient.quantize(_QUANT, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT),
-                  "f")
+    return format(quotient.quantize(_QUANT, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT), "f")
 
 
 def fraction_text(value: Fraction | None) -> str:
@@ -110,10 +133,16 @@ def _rows(st: Statement) -> Iterator[dict[str, str]]:
     yield from (row for row in infos if row is not None)
 
     s = st.summary
-    for kind, amount in (("opening", s.opening), ("earned", s.earned), ("fees", s.fees),
-                         ("recouped", s.recouped), ("paid", s.paid), ("closing", s.closing),
-                         ("payable_now", s.payable_now),
-                         ("carried_forward", s.carried_forward)):
+    for kind, amount in (
+        ("opening", s.opening),
+        ("earned", s.earned),
+        ("fees", s.fees),
+        ("recouped", s.recouped),
+        ("paid", s.paid),
+        ("closing", s.closing),
+        ("payable_now", s.payable_now),
+        ("carried_forward", s.carried_forward),
+    ):
         row = {**base, "record": "summary", "kind": kind, "amount": amount_text(amount)}
         if kind == "carried_forward" and s.carry_reason:
             row["description"] = s.carry_reason
@@ -121,23 +150,39 @@ def _rows(st: Statement) -> Iterator[dict[str, str]]:
 
     for ln in st.lines:
         yield {
-            **base, "record": "line", "isrc": ln.isrc, "track_title": ln.track_title,
-            "role": ln.role, "share": fraction_decimal(ln.share),
-            "share_fraction": fraction_text(ln.share), "rule_ref": ln.rule_ref,
+            **base,
+            "record": "line",
+            "isrc": ln.isrc,
+            "track_title": ln.track_title,
+            "role": ln.role,
+            "share": fraction_decimal(ln.share),
+            "share_fraction": fraction_text(ln.share),
+            "rule_ref": ln.rule_ref,
             "attribution_weight": fraction_decimal(ln.attribution_weight),
             "attribution_weight_fraction": fraction_text(ln.attribution_weight),
-            "source": ln.source, "territory": ln.territory, "usage": ln.usage,
-            "quantity": str(int(ln.quantity)), "amount": amount_text(ln.amount),
+            "source": ln.source,
+            "territory": ln.territory,
+            "usage": ln.usage,
+            "quantity": str(int(ln.quantity)),
+            "amount": amount_text(ln.amount),
         }
 
     groups: tuple[tuple[str, tuple[Movement, ...]], ...] = (
-        ("adjustment", st.adjustments), ("fee", st.fees), ("recoupment", st.recoupments),
+        ("adjustment", st.adjustments),
+        ("fee", st.fees),
+        ("recoupment", st.recoupments),
         ("payment", st.payments),
     )
     for record, movements in groups:
         for m in movements:
-            yield {**base, "record": record, "kind": m.kind, "date": m.date,
-                   "description": m.description, "amount": amount_text(m.amount)}
+            yield {
+                **base,
+                "record": record,
+                "kind": m.kind,
+                "date": m.date,
+                "description": m.description,
+                "amount": amount_text(m.amount),
+            }
 
 
 def render_csv(statement: Statement) -> bytes:
@@ -146,10 +191,12 @@ def render_csv(statement: Statement) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for row in _rows(statement):
-        writer.writerow([
-            row.get(col, "") if col in NUMERIC_COLUMNS else neutralise(row.get(col, ""))
-            for col in COLUMNS
-        ])
+        writer.writerow(
+            [
+                row.get(col, "") if col in NUMERIC_COLUMNS else neutralise(row.get(col, ""))
+                for col in COLUMNS
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -107,8 +107,9 @@ def _fonts() -> tuple[frozenset[int], frozenset[int]]:
     cjk = TTFont(CJK, str(FONT_DIR / "DroidSansFallback.ttf"))
     for font in (regular, bold, cjk):
         pdfmetrics.registerFont(font)
-    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR,
-                                  boldItalic=BOLD)
+    pdfmetrics.registerFontFamily(
+        REGULAR, normal=REGULAR, bold=BOLD, italic=REGULAR, boldItalic=BOLD
+    )
     return frozenset(regular.face.charToGlyph), frozenset(cjk.face.charToGlyph)
 
 
@@ -149,8 +150,9 @@ def _runs(text: str, font: str = "") -> list[tuple[str, str]]:
     return runs
 
 
-def _draw_text(canvas: Canvas, x: float, y: float, text: str, size: float, *,
-               right: bool = False) -> None:
+def _draw_text(
+    canvas: Canvas, x: float, y: float, text: str, size: float, *, right: bool = False
+) -> None:
     """Draw one line of text directly on the canvas, switching fonts per run."""
     runs = _runs(text)
     if right:
@@ -226,32 +228,64 @@ def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=REGULAR, fontSize=8.5, leading=11, textColor=INK)
     return {
         "base": base,
-        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5,
-                                textColor=MUTED),
+        "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=base, fontSize=8, leading=10),
-        "cell_sub": ParagraphStyle("cell_sub", parent=base, fontSize=6.8, leading=8.5,
-                                   textColor=MUTED),
-        "head": ParagraphStyle("head", parent=base, fontName=BOLD, fontSize=7.5, leading=9.5,
-                               textColor=MUTED),
-        "head_r": ParagraphStyle("head_r", parent=base, fontName=BOLD, fontSize=7.5,
-                                 leading=9.5, textColor=MUTED, alignment=TA_RIGHT),
-        "h1": ParagraphStyle("h1", parent=base, fontName=BOLD, fontSize=17, leading=22,
-                             spaceAfter=2),
-        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=8,
-                                leading=10.5),
-        "period": ParagraphStyle("period", parent=base, fontName=BOLD, fontSize=11,
-                                 leading=15, alignment=TA_RIGHT),
-        "title": ParagraphStyle("title", parent=base, fontName=BOLD, fontSize=15, leading=22,
-                                alignment=TA_RIGHT, textColor=ACCENT),
+        "cell_sub": ParagraphStyle(
+            "cell_sub", parent=base, fontSize=6.8, leading=8.5, textColor=MUTED
+        ),
+        "head": ParagraphStyle(
+            "head", parent=base, fontName=BOLD, fontSize=7.5, leading=9.5, textColor=MUTED
+        ),
+        "head_r": ParagraphStyle(
+            "head_r",
+            parent=base,
+            fontName=BOLD,
+            fontSize=7.5,
+            leading=9.5,
+            textColor=MUTED,
+            alignment=TA_RIGHT,
+        ),
+        "h1": ParagraphStyle(
+            "h1", parent=base, fontName=BOLD, fontSize=17, leading=22, spaceAfter=2
+        ),
+        "muted": ParagraphStyle("muted", parent=base, textColor=MUTED, fontSize=8, leading=10.5),
+        "period": ParagraphStyle(
+            "period", parent=base, fontName=BOLD, fontSize=11, leading=15, alignment=TA_RIGHT
+        ),
+        "title": ParagraphStyle(
+            "title",
+            parent=base,
+            fontName=BOLD,
+            fontSize=15,
+            leading=22,
+            alignment=TA_RIGHT,
+            textColor=ACCENT,
+        ),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
-        "right_muted": ParagraphStyle("right_muted", parent=base, alignment=TA_RIGHT,
-                                      textColor=MUTED, fontSize=8, leading=10.5),
-        "h2": ParagraphStyle("h2", parent=base, fontName=BOLD, fontSize=11, leading=14,
-                             spaceBefore=10, spaceAfter=4, textColor=INK),
-        "label": ParagraphStyle("label", parent=base, fontName=BOLD, fontSize=7, leading=9,
-                                textColor=MUTED),
-        "party": ParagraphStyle("party", parent=base, fontName=BOLD, fontSize=13, leading=17,
-                                spaceAfter=2),
+        "right_muted": ParagraphStyle(
+            "right_muted",
+            parent=base,
+            alignment=TA_RIGHT,
+            textColor=MUTED,
+            fontSize=8,
+            leading=10.5,
+        ),
+        "h2": ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=BOLD,
+            fontSize=11,
+            leading=14,
+            spaceBefore=10,
+            spaceAfter=4,
+            textColor=INK,
+        ),
+        "label": ParagraphStyle(
+            "label", parent=base, fontName=BOLD, fontSize=7, leading=9, textColor=MUTED
+        ),
+        "party": ParagraphStyle(
+            "party", parent=base, fontName=BOLD, fontSize=13, leading=17, spaceAfter=2
+        ),
         "big": ParagraphStyle("big", parent=base, fontName=BOLD, fontSize=17, leading=22),
         "note": ParagraphStyle("note", parent=base, fontSize=7, leading=9, textColor=MUTED),
     }
@@ -267,8 +301,11 @@ def _cell(text: str, width: float, style: str = "cell") -> str | Paragraph:
     with the CJK fallback otherwise. The table style gives plain cells the same font."""
     latin, _ = _fonts()
     sty = _styles()[style]
-    if all(ord(ch) in latin for ch in text) and "\n" not in text and stringWidth(
-            text, sty.fontName, sty.fontSize) <= width - 2 * _CELL_PAD:
+    if (
+        all(ord(ch) in latin for ch in text)
+        and "\n" not in text
+        and stringWidth(text, sty.fontName, sty.fontSize) <= width - 2 * _CELL_PAD
+    ):
         return text
     return Paragraph(_markup(text), sty)
 
@@ -322,8 +359,7 @@ class _StatementCanvas(Canvas):
             header = f"{st.party.name} · {st.party.id} · {format_period(st.period, st.locale)}"
             ytop = PAGE_H - MARGIN_TOP + 8 * mm
             _draw_text(self, MARGIN_X, ytop, header, 7.5)
-            _draw_text(self, PAGE_W - MARGIN_X, ytop, f"Currency {st.currency}", 7.5,
-                       right=True)
+            _draw_text(self, PAGE_W - MARGIN_X, ytop, f"Currency {st.currency}", 7.5, right=True)
             self.line(MARGIN_X, ytop - 4, PAGE_W - MARGIN_X, ytop - 4)
         self.restoreState()
 
@@ -332,8 +368,9 @@ class _StatementCanvas(Canvas):
 # Building blocks
 
 
-def _table_style(n_rows: int, right_from: int, *, has_total: bool, rounding_row: int | None
-                 ) -> TableStyle:
+def _table_style(
+    n_rows: int, right_from: int, *, has_total: bool, rounding_row: int | None
+) -> TableStyle:
     commands: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), REGULAR, 8),
         ("TEXTCOLOR", (0, 0), (-1, -1), INK),
@@ -362,26 +399,38 @@ def _table_style(n_rows: int, right_from: int, *, has_total: bool, rounding_row:
     return TableStyle(commands)
 
 
-def _totals_table(title: str, label: str, rows: Sequence[tuple[str, Total]],
-                  st: Statement) -> list[Flowable]:
+def _totals_table(
+    title: str, label: str, rows: Sequence[tuple[str, Total]], st: Statement
+) -> list[Flowable]:
     """A "by source / territory / usage" table: name, units, amount, total."""
     code, loc = st.currency, st.locale
     col = display_column([t.amount for _, t in rows], code)
     widths = [FRAME_W - 190, 80, 110]
     data: list[list[Any]] = [[label, "Units", f"Amount ({code})"]]
     for (name, total), shown in zip(rows, col.rows, strict=True):
-        data.append([_cell(name, widths[0]), format_quantity(total.quantity, loc),
-                     format_amount(shown, code, loc)])
+        data.append(
+            [
+                _cell(name, widths[0]),
+                format_quantity(total.quantity, loc),
+                format_amount(shown, code, loc),
+            ]
+        )
     rounding_row = _add_rounding(data, col, code, loc, blanks=1)
-    data.append(["Total", format_quantity(sum(t.quantity for _, t in rows), loc),
-                 format_amount(col.total, code, loc)])
+    data.append(
+        [
+            "Total",
+            format_quantity(sum(t.quantity for _, t in rows), loc),
+            format_amount(col.total, code, loc),
+        ]
+    )
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(_table_style(len(data), 1, has_total=True, rounding_row=rounding_row))
     return [_heading(title), table]
 
 
-def _add_rounding(data: list[list[Any]], col: DisplayColumn, code: str, loc: str, *,
-                  blanks: int) -> int | None:
+def _add_rounding(
+    data: list[list[Any]], col: DisplayColumn, code: str, loc: str, *, blanks: int
+) -> int | None:
     if col.rounding == 0:
         return None
     data.append(["Rounding", *([""] * blanks), format_amount(col.rounding, code, loc)])
@@ -407,19 +456,32 @@ def _track_table(st: Statement) -> list[Flowable]:
         widths = [140, 66, 40, 112, 62, FRAME_W - 420]
     data: list[list[Any]] = [header]
     for track, shown in zip(tracks, col.rows, strict=True):
-        title = _pm(f"{_markup(track.track_title)}<br/>"
-                    f'<font size="6.8" color="#5F6B7A">{escape(track.isrc)}</font>', "cell")
-        row: list[Any] = [title, _cell(humanise(track.role), widths[1]),
-                          format_share(track.share), _cell(track.rule_ref, widths[3], "cell_sub")]
+        title = _pm(
+            f"{_markup(track.track_title)}<br/>"
+            f'<font size="6.8" color="#5F6B7A">{escape(track.isrc)}</font>',
+            "cell",
+        )
+        row: list[Any] = [
+            title,
+            _cell(humanise(track.role), widths[1]),
+            format_share(track.share),
+            _cell(track.rule_ref, widths[3], "cell_sub"),
+        ]
         if weights:
-            row.append(format_share(track.attribution_weight)
-                       if track.attribution_weight is not None else "")
+            row.append(
+                format_share(track.attribution_weight)
+                if track.attribution_weight is not None
+                else ""
+            )
         row += [format_quantity(track.quantity, loc), format_amount(shown, code, loc)]
         data.append(row)
     rounding_row = _add_rounding(data, col, code, loc, blanks=len(header) - 2)
-    total_row: list[Any] = ["Total", *([""] * (len(header) - 3)),
-                            format_quantity(sum(t.quantity for t in tracks), loc),
-                            format_amount(col.total, code, loc)]
+    total_row: list[Any] = [
+        "Total",
+        *([""] * (len(header) - 3)),
+        format_quantity(sum(t.quantity for t in tracks), loc),
+        format_amount(col.total, code, loc),
+    ]
     data.append(total_row)
     table = Table(data, colWidths=widths, repeatRows=1)
     style = _table_style(len(data), 2, has_total=True, rounding_row=rounding_row)
@@ -430,22 +492,27 @@ def _track_table(st: Statement) -> list[Flowable]:
     return [_heading("Earnings by track"), table]
 
 
-def _movements_table(title: str, movements: Sequence[Movement], st: Statement, *,
-                     sign: int) -> list[Flowable]:
+def _movements_table(
+    title: str, movements: Sequence[Movement], st: Statement, *, sign: int
+) -> list[Flowable]:
     code, loc = st.currency, st.locale
     col = display_column([m.amount * sign for m in movements], code)
     widths = [62, 90, FRAME_W - 262, 110]
     data: list[list[Any]] = [["Date", "Type", "Description", f"Amount ({code})"]]
     for m, shown in zip(movements, col.rows, strict=True):
-        data.append([_cell(m.date, widths[0]), _cell(humanise(m.kind), widths[1]),
-                     _cell(m.description, widths[2]),
-                     format_amount(shown, code, loc)])
+        data.append(
+            [
+                _cell(m.date, widths[0]),
+                _cell(humanise(m.kind), widths[1]),
+                _cell(m.description, widths[2]),
+                format_amount(shown, code, loc),
+            ]
+        )
     rounding_row = _add_rounding(data, col, code, loc, blanks=2)
     data.append(["Total", "", "", format_amount(col.total, code, loc)])
     table = Table(data, colWidths=widths, repeatRows=1)
     table.setStyle(_table_style(len(data), 3, has_total=True, rounding_row=rounding_row))
-    return [KeepTogether([_heading(title), table])] if len(data) < 12 else [_heading(title),
-                                                                             table]
+    return [KeepTogether([_heading(title), table])] if len(data) < 12 else [_heading(title), table]
 
 
 def _header(st: Statement) -> list[Flowable]:
@@ -464,14 +531,18 @@ def _header(st: Statement) -> list[Flowable]:
     if st.statement_id:
         right.append(_p(f"Statement {st.statement_id}", "right_muted"))
     top = Table([[left, right]], colWidths=[FRAME_W * 0.55, FRAME_W * 0.45])
-    top.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-        ("TOPPADDING", (0, 0), (-1, -1), 0),
-        ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
-    ]))
+    top.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 8),
+            ]
+        )
+    )
 
     ids = [("Party ID", party.id), ("Role", humanise(party.kind))]
     if party.ipi:
@@ -481,8 +552,9 @@ def _header(st: Statement) -> list[Flowable]:
     if party.email:
         ids.append(("Email", party.email))
     party_block: list[Flowable] = [_p("STATEMENT FOR", "label"), _p(party.name, "party")]
-    party_block += [_pm(f'<font color="#5F6B7A">{escape(k)}</font>\u2002{_markup(v)}', "base")
-                    for k, v in ids]
+    party_block += [
+        _pm(f'<font color="#5F6B7A">{escape(k)}</font>\u2002{_markup(v)}', "base") for k, v in ids
+    ]
 
     s = st.summary
     paying = s.payable_now > 0
@@ -492,37 +564,47 @@ def _header(st: Statement) -> list[Flowable]:
     ]
     carried = display_column([s.carried_forward], st.currency).total
     if carried != 0 or s.carry_reason:
-        pay_block.append(_p(f"Carried forward {format_amount(carried, st.currency, loc)} "
-                            f"{st.currency}", "base"))
+        pay_block.append(
+            _p(f"Carried forward {format_amount(carried, st.currency, loc)} {st.currency}", "base")
+        )
     if s.carry_reason:
         pay_block.append(_p(f"Reason: {s.carry_reason}", "muted"))
     pay_box = Table([[pay_block]], colWidths=[FRAME_W * 0.40])
-    pay_box.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, -1), PAY if paying else CARRY),
-        ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-        ("LEFTPADDING", (0, 0), (-1, -1), 10),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 10),
-        ("TOPPADDING", (0, 0), (-1, -1), 7),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
-    ]))
+    pay_box.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, -1), PAY if paying else CARRY),
+                ("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                ("LEFTPADDING", (0, 0), (-1, -1), 10),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 7),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 9),
+            ]
+        )
+    )
     info = Table([[party_block, pay_box]], colWidths=[FRAME_W * 0.60, FRAME_W * 0.40])
-    info.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-    ]))
+    info.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
     return [top, Spacer(1, 12), info, Spacer(1, 4)]
 
 
 def _summary_table(st: Statement, width: float) -> Table:
     s, code, loc = st.summary, st.currency, st.locale
-    labels = ["Opening balance", "Earnings", "Fees", "Recoupment of advances",
-              "Payments made"]
-    walk = display_column([s.opening, s.earned, -s.fees, -s.recouped, -s.paid], code,
-                          total=s.closing)
+    labels = ["Opening balance", "Earnings", "Fees", "Recoupment of advances", "Payments made"]
+    walk = display_column(
+        [s.opening, s.earned, -s.fees, -s.recouped, -s.paid], code, total=s.closing
+    )
     data: list[list[Any]] = [["Balance", f"Amount ({code})"]]
-    data += [[label, format_amount(v, code, loc)] for label, v in zip(labels, walk.rows,
-                                                                       strict=True)]
+    data += [
+        [label, format_amount(v, code, loc)] for label, v in zip(labels, walk.rows, strict=True)
+    ]
     rounding_walk = _add_rounding(data, walk, code, loc, blanks=0)
     closing_row = len(data)
     data.append(["Closing balance", format_amount(walk.total, code, loc)])
@@ -561,8 +643,9 @@ def _chart(st: Statement, width: float) -> Drawing:
     bar_h, gap, top_pad = 11, 7, 18
     height = top_pad + max(len(sources), 1) * (bar_h + gap) + 4
     drawing = Drawing(width, height)
-    drawing.add(String(0, height - 10, "Earnings by source", fontName=BOLD, fontSize=9,
-                       fillColor=INK))
+    drawing.add(
+        String(0, height - 10, "Earnings by source", fontName=BOLD, fontSize=9, fillColor=INK)
+    )
     label_w, value_w = 78, 62
     bar_space = int(width) - label_w - value_w - 6
     peak = max((t.amount for t in sources), default=ZERO)
@@ -576,14 +659,30 @@ def _chart(st: Statement, width: float) -> Drawing:
         drawing.add(Rect(label_w, y, bar_space, bar_h, fillColor=BAND, strokeColor=None))
         drawing.add(Rect(label_w, y, length, bar_h, fillColor=ACCENT, strokeColor=None))
         shown = display_column([total.amount], code).total
-        drawing.add(String(int(width), y + 2.5, format_amount(shown, code, loc),
-                           fontName=REGULAR, fontSize=7.5, fillColor=INK, textAnchor="end"))
+        drawing.add(
+            String(
+                int(width),
+                y + 2.5,
+                format_amount(shown, code, loc),
+                fontName=REGULAR,
+                fontSize=7.5,
+                fillColor=INK,
+                textAnchor="end",
+            )
+        )
         y -= bar_h + gap
     if not sources:
-        drawing.add(String(0, y + 2.5, "No earnings this period", fontName=REGULAR,
-                           fontSize=7.5, fillColor=MUTED))
-    drawing.add(Line(label_w, 2, label_w, height - top_pad + 2, strokeColor=RULE,
-                     strokeWidth=0.5))
+        drawing.add(
+            String(
+                0,
+                y + 2.5,
+                "No earnings this period",
+                fontName=REGULAR,
+                fontSize=7.5,
+                fillColor=MUTED,
+            )
+        )
+    drawing.add(Line(label_w, 2, label_w, height - top_pad + 2, strokeColor=RULE, strokeWidth=0.5))
     return drawing
 
 
@@ -631,29 +730,41 @@ def render_pdf(statement: Statement) -> bytes:
 
     left_w = FRAME_W * 0.50
     right_w = FRAME_W * 0.50 - 16
-    overview = Table([[_summary_table(st, left_w), _chart(st, right_w)]],
-                     colWidths=[left_w + 16, right_w])
-    overview.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("RIGHTPADDING", (0, 0), (0, 0), 16),
-        ("RIGHTPADDING", (1, 0), (1, 0), 0),
-    ]))
+    overview = Table(
+        [[_summary_table(st, left_w), _chart(st, right_w)]], colWidths=[left_w + 16, right_w]
+    )
+    overview.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), 16),
+                ("RIGHTPADDING", (1, 0), (1, 0), 0),
+            ]
+        )
+    )
     story += [_heading("Summary"), overview]
 
     if st.lines:
         story += _track_table(st)
         story.append(CondPageBreak(_KEEP_WITH_HEADING))
-        story += _totals_table("Earnings by source", "Source",
-                               [(t.key, t) for t in totals_by_source(st.lines)], st)
+        story += _totals_table(
+            "Earnings by source", "Source", [(t.key, t) for t in totals_by_source(st.lines)], st
+        )
         story.append(CondPageBreak(_KEEP_WITH_HEADING))
         story += _totals_table(
-            "Earnings by territory", "Territory",
-            [(f"{territory_name(t.key, loc)} ({t.key})", t)
-             for t in totals_by_territory(st.lines)], st)
+            "Earnings by territory",
+            "Territory",
+            [(f"{territory_name(t.key, loc)} ({t.key})", t) for t in totals_by_territory(st.lines)],
+            st,
+        )
         story.append(CondPageBreak(_KEEP_WITH_HEADING))
-        story += _totals_table("Earnings by usage type", "Usage type",
-                               [(humanise(t.key), t) for t in totals_by_usage(st.lines)], st)
+        story += _totals_table(
+            "Earnings by usage type",
+            "Usage type",
+            [(humanise(t.key), t) for t in totals_by_usage(st.lines)],
+            st,
+        )
     else:
         story += [_heading("Earnings"), _p("No earnings were posted to you this period.")]
     for title, group, sign in (
@@ -684,4 +795,3 @@ __all__ = [
     "render_pdf",
     "territory_name",
 ]
-

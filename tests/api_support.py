@@ -16,8 +16,13 @@ TRACKS = ("USRW12600001", "USRW12600002", "USRW12600003")
 
 CATALOG = {
     "parties": [
-        {"id": "label", "name": "Rust Label Ltd.", "kind": "company", "operator": "true",
-         "payout_currency": "USD"},
+        {
+            "id": "label",
+            "name": "Rust Label Ltd.",
+            "kind": "company",
+            "operator": "true",
+            "payout_currency": "USD",
+        },
         {"id": "alice", "name": ALICE_NAME, "kind": "person", "payout_currency": "USD"},
         {"id": "bob", "name": "Bob Lee", "kind": "person", "payout_currency": "USD"},
     ],

@@ -97,7 +97,9 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(
-    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    _sqlite_template: Path,
     _postgres: _Postgres | None,
 ) -> Iterator[str]:
     """URL of a fresh migrated database (runs the test once per backend)."""

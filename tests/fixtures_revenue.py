@@ -27,8 +27,15 @@ from pathlib import Path
 # Generic writer
 
 
-def write_text(path: str | Path, text: str, *, encoding: str = "utf-8", bom: bool = False,
-               crlf: bool = False, gz: bool = False) -> Path:
+def write_text(
+    path: str | Path,
+    text: str,
+    *,
+    encoding: str = "utf-8",
+    bom: bool = False,
+    crlf: bool = False,
+    gz: bool = False,
+) -> Path:
     """Write ``text`` (with ``\\n`` line ends) as real files come: any encoding, BOM, CRLF, gzip.
 
     ``encoding`` is utf-8, utf-16-le, utf-16-be, latin-1 or any Python codec;
@@ -134,11 +141,19 @@ FOOT_HEADING = (
 _SUBSCRIBERS = {"S1": "1204311", "S2": "3870120"}
 
 
-def dsr_text(summaries: Sequence[Summary], blocks: Sequence[Block], *, territory_tag: str = "US",
-             period: str = "2026-10", sender: str = "StreamCo", foot: dict[str, int] | None = None,
-             subscribers: dict[str, str] | None = None, with_foot: bool = True,
-             release_numbers: Sequence[int] | None = None,
-             created: str = "2026-11-05T10:15:00Z") -> str:
+def dsr_text(
+    summaries: Sequence[Summary],
+    blocks: Sequence[Block],
+    *,
+    territory_tag: str = "US",
+    period: str = "2026-10",
+    sender: str = "StreamCo",
+    foot: dict[str, int] | None = None,
+    subscribers: dict[str, str] | None = None,
+    with_foot: bool = True,
+    release_numbers: Sequence[int] | None = None,
+    created: str = "2026-11-05T10:15:00Z",
+) -> str:
     """A DSR flat file (Basic Audio profile) as text; TotalUsages and FOOT computed unless given.
 
     ``foot`` overrides FOOT fields by name (NumberOfLinesInFile, NumberOfSummaryRecords,
@@ -213,21 +228,46 @@ US_SUMMARIES = (
     Summary("S2", "AdvertisementSupportedModel", "US", "USD", "3106.77"),
 )
 US_BLOCKS = (
-    Block("USRW12600001", "Walk My Walk", (
-        Usage("S1", 4811202), Usage("S1", 402311, "ProgrammedContentStream"),
-        Usage("S2", 1907004)), duration="PT2M58S"),
-    Block("USRW12600002", "Walk My Walk (Club Mix)", (Usage("S1", 120448), Usage("S2", 98311)),
-          duration="PT4M12S"),
-    Block("USRW12600003", "Grounded in Rhythm", (Usage("S1", 68157), Usage("S2", 113127)),
-          upc="0198765432119", duration="PT3M21S"),
+    Block(
+        "USRW12600001",
+        "Walk My Walk",
+        (
+            Usage("S1", 4811202),
+            Usage("S1", 402311, "ProgrammedContentStream"),
+            Usage("S2", 1907004),
+        ),
+        duration="PT2M58S",
+    ),
+    Block(
+        "USRW12600002",
+        "Walk My Walk (Club Mix)",
+        (Usage("S1", 120448), Usage("S2", 98311)),
+        duration="PT4M12S",
+    ),
+    Block(
+        "USRW12600003",
+        "Grounded in Rhythm",
+        (Usage("S1", 68157), Usage("S2", 113127)),
+        upc="0198765432119",
+        duration="PT3M21S",
+    ),
 )
 GB_SUMMARIES = (Summary("S1", "SubscriptionModel", "GB", "GBP", "6488.20"),)
 GB_BLOCKS = (
-    Block("USRW12600001", "Walk My Walk", (
-        Usage("S1", 1611380), Usage("S1", 77012, "ProgrammedContentStream")),
-          duration="PT2M58S"),
-    Block("QZK6H2600014", "Chaos Avenue", (Usage("S1", 44698),), upc="0198765432126",
-          artist="Lena & The Machines", duration="PT3M05S"),
+    Block(
+        "USRW12600001",
+        "Walk My Walk",
+        (Usage("S1", 1611380), Usage("S1", 77012, "ProgrammedContentStream")),
+        duration="PT2M58S",
+    ),
+    Block(
+        "QZK6H2600014",
+        "Chaos Avenue",
+        (Usage("S1", 44698),),
+        upc="0198765432126",
+        artist="Lena & The Machines",
+        duration="PT3M05S",
+    ),
 )
 UNKNOWN_ISRC = "QZK6H2600014"
 """The GB sample's ISRC that is not in the label's catalog."""
@@ -245,19 +285,29 @@ def sample_dsr_us_text() -> str:
 
 
 def sample_dsr_gb_text() -> str:
-    return dsr_text(GB_SUMMARIES, GB_BLOCKS, territory_tag="GB", subscribers={"S1": "402118"},
-                    release_numbers=(1, 4), created="2026-11-05T10:15:02Z")
+    return dsr_text(
+        GB_SUMMARIES,
+        GB_BLOCKS,
+        territory_tag="GB",
+        subscribers={"S1": "402118"},
+        release_numbers=(1, 4),
+        created="2026-11-05T10:15:02Z",
+    )
 
 
 def write_sample_dsr_us(directory: str | Path, *, gz: bool = False) -> Path:
-    name = ("DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
-            "20261105T101500.tsv") + (".gz" if gz else "")
+    name = (
+        "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
+        "20261105T101500.tsv"
+    ) + (".gz" if gz else "")
     return write_text(Path(directory) / name, sample_dsr_us_text(), gz=gz)
 
 
 def write_sample_dsr_gb(directory: str | Path, *, gz: bool = False) -> Path:
-    name = ("DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_GB_1of1_"
-            "20261105T101502.tsv") + (".gz" if gz else "")
+    name = (
+        "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_GB_1of1_"
+        "20261105T101502.tsv"
+    ) + (".gz" if gz else "")
     return write_text(Path(directory) / name, sample_dsr_gb_text(), gz=gz)
 
 
@@ -265,18 +315,52 @@ def write_sample_dsr_gb(directory: str | Path, *, gz: bool = False) -> Path:
 # DistroKid
 
 DISTROKID_HEADER = (
-    "Date Inserted", "Reporting Date", "Sale Month", "Store", "Artist", "Title", "ISRC", "UPC",
-    "Quantity", "Team Percentage", "Source Type", "Country of Sale",
-    "Songwriter Royalties Withheld (USD)", "Earnings (USD)", "Recoup (USD)",
+    "Date Inserted",
+    "Reporting Date",
+    "Sale Month",
+    "Store",
+    "Artist",
+    "Title",
+    "ISRC",
+    "UPC",
+    "Quantity",
+    "Team Percentage",
+    "Source Type",
+    "Country of Sale",
+    "Songwriter Royalties Withheld (USD)",
+    "Earnings (USD)",
+    "Recoup (USD)",
 )
 
 
-def distrokid_row(sale_month: str = "2026-10", store: str = "Apple Music",
-                  title: str = "Walk My Walk", isrc: str = "USRW12600001",
-                  quantity: str = "1000", source_type: str = "Stream", country: str = "US",
-                  earnings: str = "1.00", upc: str = "198765432102") -> tuple[str, ...]:
-    return ("2026-11-18", "2026-11-15", sale_month, store, "Rust Walk My Walk", title, isrc, upc,
-            quantity, "100", source_type, country, "0", earnings, "0")
+def distrokid_row(
+    sale_month: str = "2026-10",
+    store: str = "Apple Music",
+    title: str = "Walk My Walk",
+    isrc: str = "USRW12600001",
+    quantity: str = "1000",
+    source_type: str = "Stream",
+    country: str = "US",
+    earnings: str = "1.00",
+    upc: str = "198765432102",
+) -> tuple[str, ...]:
+    return (
+        "2026-11-18",
+        "2026-11-15",
+        sale_month,
+        store,
+        "Rust Walk My Walk",
+        title,
+        isrc,
+        upc,
+        quantity,
+        "100",
+        source_type,
+        country,
+        "0",
+        earnings,
+        "0",
+    )
 
 
 DISTROKID_ROWS = (
@@ -284,21 +368,31 @@ DISTROKID_ROWS = (
     distrokid_row(quantity="310877", country="CA", earnings="2083.8740112"),
     distrokid_row(store="YouTube (Ads)", quantity="2901178", country="AU", earnings="1682.68322"),
     distrokid_row(store="TikTok", quantity="12044120", source_type="UGC", earnings="361.3236"),
-    distrokid_row(store="iTunes", quantity="5120", source_type="Download", country="FR",
-                  earnings="3532.80"),
-    distrokid_row(store="Amazon Music", title="Grounded in Rhythm", isrc="USRW1-26-00003",
-                  quantity="40112", country="DE", earnings="160.448", upc="198765432119"),
+    distrokid_row(
+        store="iTunes", quantity="5120", source_type="Download", country="FR", earnings="3532.80"
+    ),
+    distrokid_row(
+        store="Amazon Music",
+        title="Grounded in Rhythm",
+        isrc="USRW1-26-00003",
+        quantity="40112",
+        country="DE",
+        earnings="160.448",
+        upc="198765432119",
+    ),
     distrokid_row(sale_month="2026-09", quantity="-1200", earnings="-9.84"),
 )
 
 
-def distrokid_text(rows: Sequence[Sequence[str]] = DISTROKID_ROWS,
-                   header: Sequence[str] = DISTROKID_HEADER) -> str:
+def distrokid_text(
+    rows: Sequence[Sequence[str]] = DISTROKID_ROWS, header: Sequence[str] = DISTROKID_HEADER
+) -> str:
     return "".join("\t".join(r) + "\n" for r in (header, *rows))
 
 
-def write_distrokid(path: str | Path, rows: Sequence[Sequence[str]] = DISTROKID_ROWS,
-                    **quirks: object) -> Path:
+def write_distrokid(
+    path: str | Path, rows: Sequence[Sequence[str]] = DISTROKID_ROWS, **quirks: object
+) -> Path:
     """The DistroKid sample (or ``rows``); ``quirks`` go to :func:`write_text`."""
     return write_text(path, distrokid_text(rows), **quirks)  # type: ignore[arg-type]
 
@@ -307,31 +401,89 @@ def write_distrokid(path: str | Path, rows: Sequence[Sequence[str]] = DISTROKID_
 # TuneCore
 
 TUNECORE_HEADER = (
-    "Sales Period", "Posted Date", "Store Name", "Country Of Sale", "Artist", "Release Type",
-    "Release Title", "Song Title", "Label", "UPC", "Optional UPC", "TC Song ID", "Optional ISRC",
-    "Sales Type", "# Units Sold", "Per Unit Price", "Net Sales", "Net Sales Currency",
-    "Exchange Rate", "Total Earned", "Currency",
+    "Sales Period",
+    "Posted Date",
+    "Store Name",
+    "Country Of Sale",
+    "Artist",
+    "Release Type",
+    "Release Title",
+    "Song Title",
+    "Label",
+    "UPC",
+    "Optional UPC",
+    "TC Song ID",
+    "Optional ISRC",
+    "Sales Type",
+    "# Units Sold",
+    "Per Unit Price",
+    "Net Sales",
+    "Net Sales Currency",
+    "Exchange Rate",
+    "Total Earned",
+    "Currency",
 )
 
 
-def tunecore_row(period: str = "2026-10", store: str = "Deezer", country: str = "FR",
-                 title: str = "Walk My Walk", isrc: str = "USRW12600001", units: str = "1000",
-                 net: str = "10.00", net_currency: str = "EUR", rate: str = "1.0812",
-                 earned: str = "10.8120", currency: str = "USD",
-                 sales_type: str = "Streaming", song_id: str = "90210001",
-                 unit_price: str = "0.0029") -> tuple[str, ...]:
-    return (period, "2026-11-20", store, country, "Rust Walk My Walk", "Single", title, title,
-            "Rust Label Ltd.", "198765432102", "", song_id, isrc, sales_type, units, unit_price, net,
-            net_currency, rate, earned, currency)
+def tunecore_row(
+    period: str = "2026-10",
+    store: str = "Deezer",
+    country: str = "FR",
+    title: str = "Walk My Walk",
+    isrc: str = "USRW12600001",
+    units: str = "1000",
+    net: str = "10.00",
+    net_currency: str = "EUR",
+    rate: str = "1.0812",
+    earned: str = "10.8120",
+    currency: str = "USD",
+    sales_type: str = "Streaming",
+    song_id: str = "90210001",
+    unit_price: str = "0.0029",
+) -> tuple[str, ...]:
+    return (
+        period,
+        "2026-11-20",
+        store,
+        country,
+        "Rust Walk My Walk",
+        "Single",
+        title,
+        title,
+        "Rust Label Ltd.",
+        "198765432102",
+        "",
+        song_id,
+        isrc,
+        sales_type,
+        units,
+        unit_price,
+        net,
+        net_currency,
+        rate,
+        earned,
+        currency,
+    )
 
 
 TUNECORE_ROWS = (
     tunecore_row(units="688120", net="1995.548", earned="2157.5865"),
-    tunecore_row(country="DE", units="912004", net="2827.2124", earned="3056.7820",
-                 unit_price="0.0031"),
-    tunecore_row(store="Spotify", country="CA", title="Walk My Walk (Club Mix)",
-                 isrc="USRW12600002", units="51200", net="209.92", net_currency="CAD",
-                 rate="0.7301", earned="153.2626", song_id="90210002", unit_price="0.0041"),
+    tunecore_row(
+        country="DE", units="912004", net="2827.2124", earned="3056.7820", unit_price="0.0031"
+    ),
+    tunecore_row(
+        store="Spotify",
+        country="CA",
+        title="Walk My Walk (Club Mix)",
+        isrc="USRW12600002",
+        units="51200",
+        net="209.92",
+        net_currency="CAD",
+        rate="0.7301",
+        earned="153.2626",
+        song_id="90210002",
+        unit_price="0.0041",
+    ),
 )
 
 
@@ -346,8 +498,14 @@ def tunecore_text(rows: Sequence[Sequence[str]] = TUNECORE_ROWS) -> str:
     return out.getvalue()
 
 
-def write_tunecore(path: str | Path, rows: Sequence[Sequence[str]] = TUNECORE_ROWS, *,
-                   bom: bool = True, crlf: bool = True, **quirks: object) -> Path:
+def write_tunecore(
+    path: str | Path,
+    rows: Sequence[Sequence[str]] = TUNECORE_ROWS,
+    *,
+    bom: bool = True,
+    crlf: bool = True,
+    **quirks: object,
+) -> Path:
     """The TuneCore sample (or ``rows``): UTF-8 BOM and CRLF like the real files."""
     return write_text(path, tunecore_text(rows), bom=bom, crlf=crlf, **quirks)  # type: ignore[arg-type]
 
@@ -381,23 +539,40 @@ usage_map:
 MAPPED_HEADER = ("Code ISRC", "Titre", "Boutique", "Pays", "Type", "Unités", "Montant", "Mois")
 MAPPED_ROWS = (
     ("USRW12600001", "Walk My Walk", "Qobuz", "FR", "Écoute", "12000", "48,1234", "2026-10"),
-    ("USRW12600002", "Walk My Walk (Club Mix)", "Qobuz", "BE", "Téléchargement", "12", "9,99",
-     "2026-10"),
+    (
+        "USRW12600002",
+        "Walk My Walk (Club Mix)",
+        "Qobuz",
+        "BE",
+        "Téléchargement",
+        "12",
+        "9,99",
+        "2026-10",
+    ),
     ("FRZ032600099", "Café Noir", "Deezer", "FR", "Écoute", "-40", "-0,16", "2026-09"),
 )
 MAPPED_TOTAL_EUR = Decimal("57.9534")
 
 
-def mapped_text(rows: Sequence[Sequence[str]] = MAPPED_ROWS,
-                header: Sequence[str] = MAPPED_HEADER, *, delimiter: str = ";",
-                title_line: str | None = "Relevé des ventes Acme Digital") -> str:
+def mapped_text(
+    rows: Sequence[Sequence[str]] = MAPPED_ROWS,
+    header: Sequence[str] = MAPPED_HEADER,
+    *,
+    delimiter: str = ";",
+    title_line: str | None = "Relevé des ventes Acme Digital",
+) -> str:
     lines = [title_line] if title_line is not None else []
     lines += [delimiter.join(r) for r in (header, *rows)]
     return "\n".join(lines) + "\n"
 
 
-def write_mapped(path: str | Path, rows: Sequence[Sequence[str]] = MAPPED_ROWS, *,
-                 encoding: str = "latin-1", **quirks: object) -> Path:
+def write_mapped(
+    path: str | Path,
+    rows: Sequence[Sequence[str]] = MAPPED_ROWS,
+    *,
+    encoding: str = "latin-1",
+    **quirks: object,
+) -> Path:
     return write_text(path, mapped_text(rows), encoding=encoding, **quirks)  # type: ignore[arg-type]
 
 

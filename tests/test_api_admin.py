@@ -28,8 +28,13 @@ DSR_NAME = (
 
 
 def _upload(
-    http: TestClient, tokens: Seeded, content: bytes, *, name: str = DSR_NAME,
-    key: str | None = None, **params: str,
+    http: TestClient,
+    tokens: Seeded,
+    content: bytes,
+    *,
+    name: str = DSR_NAME,
+    key: str | None = None,
+    **params: str,
 ) -> httpx.Response:
     headers = tokens.bearer(tokens.admin) | {"Content-Type": "application/octet-stream"}
     if key:
@@ -53,9 +58,12 @@ def test_upload_imports_the_file_and_amounts_are_strings(database: Database) -> 
     [row] = listed.json()
     assert row["id"] == body["import_id"] and row["filename"] == DSR_NAME
     assert all(isinstance(v, str) for v in row["totals"].values())
-    assert http.get(
-        "/api/admin/imports", params={"period": "2026-09"}, headers=tokens.bearer(tokens.admin)
-    ).json() == []
+    assert (
+        http.get(
+            "/api/admin/imports", params={"period": "2026-09"}, headers=tokens.bearer(tokens.admin)
+        ).json()
+        == []
+    )
 
 
 def test_a_dry_run_upload_posts_nothing(database: Database) -> None:
@@ -138,8 +146,9 @@ def test_the_same_idempotency_key_with_another_body_is_a_conflict(database: Data
     assert other.status_code == 409
     assert other.json()["type"].endswith("idempotency-conflict")
     elsewhere = http.post(
-        "/api/admin/suspense/resolve", json={}, headers=tokens.bearer(tokens.admin)
-        | {"Idempotency-Key": "k"},
+        "/api/admin/suspense/resolve",
+        json={},
+        headers=tokens.bearer(tokens.admin) | {"Idempotency-Key": "k"},
     )
     assert elsewhere.status_code == 409
 
@@ -177,7 +186,8 @@ def test_suspense_is_listed_and_resolved(database: Database) -> None:
     assert held["isrc"] == UNKNOWN_ISRC and isinstance(held["amount"], str)
     assert held["resolvable"] is False
     resolved = http.post(
-        "/api/admin/suspense/resolve", json={"period": "2026-10"},
+        "/api/admin/suspense/resolve",
+        json={"period": "2026-10"},
         headers=tokens.bearer(tokens.admin),
     )
     assert resolved.status_code == 200, resolved.text
@@ -221,7 +231,8 @@ def test_malformed_json_is_a_422_problem(database: Database) -> None:
     tokens = seed(database)
     http = client(database)
     response = http.post(
-        "/api/admin/splits", content=b"{not json",
+        "/api/admin/splits",
+        content=b"{not json",
         headers=tokens.bearer(tokens.admin) | {"Content-Type": "application/json"},
     )
     assert response.status_code == 422 and response.json()["status"] == 422
@@ -239,8 +250,9 @@ def test_a_huge_json_body_is_refused_before_the_token_is_even_checked(
 ) -> None:
     http = client(database)
     big = b'{"period": "' + b"9" * (2 * 1024 * 1024) + b'"}'
-    declared = http.post("/api/admin/splits", content=big,
-                         headers={"Content-Type": "application/json"})
+    declared = http.post(
+        "/api/admin/splits", content=big, headers={"Content-Type": "application/json"}
+    )
     assert declared.status_code == 413 and declared.json()["status"] == 413
 
     def chunks() -> Iterator[bytes]:
@@ -249,6 +261,7 @@ def test_a_huge_json_body_is_refused_before_the_token_is_even_checked(
             yield b"9" * 10_000
         yield b'"}'
 
-    streamed = http.post("/api/admin/splits", content=chunks(),
-                         headers={"Content-Type": "application/json"})
+    streamed = http.post(
+        "/api/admin/splits", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert streamed.status_code == 413

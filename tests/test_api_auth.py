@@ -129,5 +129,6 @@ def test_the_spec_has_no_json_numbers_only_strings_for_amounts(database: Databas
     balance = spec["components"]["schemas"]["PartyBalanceOut"]["properties"]
     assert balance["closing"]["type"] == "string"
     assert spec["components"]["schemas"]["PayoutResultOut"]["properties"]["total_paid"] == {
-        "type": "string", "title": "Total Paid"
+        "type": "string",
+        "title": "Total Paid",
     }

@@ -22,8 +22,10 @@ def _month(database: Database) -> tuple[TestClient, dict[str, str]]:
     http = client(database)
     admin = tokens.bearer(tokens.admin)
     uploaded = http.post(
-        "/api/admin/imports", params={"filename": DSR_NAME},
-        content=sample_dsr_us_text().encode(), headers=admin,
+        "/api/admin/imports",
+        params={"filename": DSR_NAME},
+        content=sample_dsr_us_text().encode(),
+        headers=admin,
     )
     assert uploaded.status_code == 201, uploaded.text
     return http, admin
@@ -31,8 +33,9 @@ def _month(database: Database) -> tuple[TestClient, dict[str, str]]:
 
 def test_a_split_preview_posts_nothing_and_the_run_posts_the_shares(database: Database) -> None:
     http, admin = _month(database)
-    preview = http.post("/api/admin/splits", json={"period": "2026-10", "dry_run": True},
-                        headers=admin)
+    preview = http.post(
+        "/api/admin/splits", json={"period": "2026-10", "dry_run": True}, headers=admin
+    )
     assert preview.status_code == 200 and preview.json()["dry_run"] is True
     assert http.get("/api/admin/balances", headers=admin).json() == []
     run = http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin)
@@ -68,8 +71,9 @@ def test_a_payout_retried_with_its_key_pays_once(database: Database) -> None:
     rows = {b["party_id"]: b for b in http.get("/api/admin/balances", headers=admin).json()}
     assert rows["alice"]["paid"] == "12490.09" and rows["alice"]["closing"] == "0.00"
     assert rows["bob"]["closing"] == "0.004"  # sub-cent remainder carried, paid once only
-    other = http.post("/api/admin/payouts", json={"period": "2026-10", "dry_run": True},
-                      headers=keyed)
+    other = http.post(
+        "/api/admin/payouts", json={"period": "2026-10", "dry_run": True}, headers=keyed
+    )
     assert other.status_code == 409
 
 
@@ -81,4 +85,3 @@ def test_a_split_retried_with_its_key_runs_once(database: Database) -> None:
     assert first.status_code == 201 and retry.json()["run_id"] == first.json()["run_id"]
     rows = {b["party_id"]: b for b in http.get("/api/admin/balances", headers=admin).json()}
     assert rows["alice"]["closing"] == "12490.09"
-

@@ -25,8 +25,15 @@ def _split_month(database: Database) -> tuple[Seeded, TestClient]:
     seeded = seed(database)
     http = client(database)
     admin = seeded.bearer(seeded.admin)
-    assert http.post("/api/admin/imports", params={"filename": DSR_NAME},
-                     content=sample_dsr_us_text().encode(), headers=admin).status_code == 201
+    assert (
+        http.post(
+            "/api/admin/imports",
+            params={"filename": DSR_NAME},
+            content=sample_dsr_us_text().encode(),
+            headers=admin,
+        ).status_code
+        == 201
+    )
     assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
     return seeded, http
 
@@ -36,8 +43,10 @@ def _carol(database: Database) -> str:
     import yaml
 
     doc = dict(CATALOG)
-    doc["parties"] = [*CATALOG["parties"], {"id": "carol", "name": "Carol", "kind": "person",
-                                            "payout_currency": "USD"}]
+    doc["parties"] = [
+        *CATALOG["parties"],
+        {"id": "carol", "name": "Carol", "kind": "person", "payout_currency": "USD"},
+    ]
     with database.write() as session:
         catalog_store.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
         return tokens.create_token(session, party_id="carol")[1]
@@ -59,7 +68,7 @@ def test_a_holder_downloads_their_pdf_with_their_name_in_the_file_name(
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
     disposition = response.headers["content-disposition"]
-    assert disposition.startswith("attachment; filename=\"Statement 2026-10 - Zoe Angstrom.pdf\"")
+    assert disposition.startswith('attachment; filename="Statement 2026-10 - Zoe Angstrom.pdf"')
     encoded = disposition.split("filename*=UTF-8''", 1)[1]
     assert unquote(encoded) == f"Statement 2026-10 - {ALICE_NAME}.pdf"
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
@@ -127,5 +136,8 @@ def test_content_disposition_has_an_ascii_fallback_and_the_exact_name(
 
 
 def test_download_names_carry_no_path_or_control_characters() -> None:
-    assert download_name("../etc/pass\nwd", "2026-10", "pdf") == "Statement 2026-10 - .. etc pass wd.pdf"
+    assert (
+        download_name("../etc/pass\nwd", "2026-10", "pdf")
+        == "Statement 2026-10 - .. etc pass wd.pdf"
+    )
     assert download_name("", "2026-10", "csv") == "Statement 2026-10 - statement.csv"

@@ -30,9 +30,23 @@ def test_royalty_serve_answers_on_the_given_port(sqlite_database: Database) -> N
     tokens = seed(sqlite_database)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "cli.main", "--db", sqlite_database.url, "serve",
-         "--host", "127.0.0.1", "--port", str(port), "--max-upload-mb", "1"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "cli.main",
+            "--db",
+            sqlite_database.url,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--max-upload-mb",
+            "1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -50,7 +64,9 @@ def test_royalty_serve_answers_on_the_given_port(sqlite_database: Database) -> N
         me = httpx.get(base + "/api/me", headers={"Authorization": f"Bearer {tokens.bob}"})
         assert me.json() == {"party_id": "bob", "name": "Bob Lee"}
         too_big = httpx.post(
-            base + "/api/admin/imports", params={"filename": "x.csv"}, content=b"x" * 2_000_000,
+            base + "/api/admin/imports",
+            params={"filename": "x.csv"},
+            content=b"x" * 2_000_000,
             headers={"Authorization": f"Bearer {tokens.admin}"},
         )
         assert too_big.status_code == 413

@@ -24,8 +24,15 @@ def _month(database: Database) -> tuple[Seeded, TestClient]:
     seeded = seed(database)
     http = client(database)
     admin = seeded.bearer(seeded.admin)
-    assert http.post("/api/admin/imports", params={"filename": DSR_NAME},
-                     content=sample_dsr_us_text().encode(), headers=admin).status_code == 201
+    assert (
+        http.post(
+            "/api/admin/imports",
+            params={"filename": DSR_NAME},
+            content=sample_dsr_us_text().encode(),
+            headers=admin,
+        ).status_code
+        == 201
+    )
     assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
     return seeded, http
 
@@ -66,8 +73,9 @@ def test_a_wrong_token_shows_an_error_and_sets_no_cookie(database: Database) -> 
 
 def test_an_admin_token_cannot_sign_in_to_the_holder_page(database: Database) -> None:
     seeded = seed(database)
-    response = client(database).post("/signin", data={"token": seeded.admin},
-                                      follow_redirects=False)
+    response = client(database).post(
+        "/signin", data={"token": seeded.admin}, follow_redirects=False
+    )
     assert response.status_code == 403 and "set-cookie" not in response.headers
 
 
@@ -109,8 +117,15 @@ def test_downloads_from_the_page_are_the_holders_own(database: Database) -> None
 def test_names_are_escaped_on_the_page(database: Database) -> None:
     _, http = _month(database)
     doc = dict(CATALOG)
-    doc["parties"] = [*CATALOG["parties"], {"id": "mallory", "name": "<script>alert(1)</script>",
-                                            "kind": "person", "payout_currency": "USD"}]
+    doc["parties"] = [
+        *CATALOG["parties"],
+        {
+            "id": "mallory",
+            "name": "<script>alert(1)</script>",
+            "kind": "person",
+            "payout_currency": "USD",
+        },
+    ]
     with database.write() as session:
         catalog_store.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
         _, token = tokens.create_token(session, party_id="mallory")

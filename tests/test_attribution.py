@@ -81,7 +81,9 @@ def test_with_a_catalog_licensors_and_tracks_must_exist() -> None:
     catalog = parse_catalog(CATALOG, "c.yaml")
     with pytest.raises(InputError) as raised:
         parse_attribution(
-            "licensor,isrc,weight\nghost,,1\nlic-a,USRW12600009,1\n", "a.csv", "2026-10",
+            "licensor,isrc,weight\nghost,,1\nlic-a,USRW12600009,1\n",
+            "a.csv",
+            "2026-10",
             catalog=catalog,
         )
     lines = raised.value.lines()

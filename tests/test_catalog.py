@@ -97,32 +97,85 @@ def _problems(text: str) -> list[str]:
     ("old", "new", "expected"),
     [
         ("kind: person", "kind: robot", "cat.yaml:9: parties[1].kind: 'robot' is not a kind"),
-        ("payout_currency: USD", "payout_currency: USX",
-         "cat.yaml:10: parties[1].payout_currency: currency 'USX' is not an ISO 4217 code"),
-        ("payout_threshold: 50.00", "payout_threshold: -1",
-         "cat.yaml:11: parties[1].payout_threshold: -1 is negative"),
-        ("payout_threshold: 50.00", "payout_threshold: 1.23456789012",
-         "cat.yaml:11: parties[1].payout_threshold: payout_threshold: 1.23456789012 has more than 10"),
-        ("email: rust@example.com", "email: rust-at-example", "parties[1].email: 'rust-at-example' is not an email"),
-        ('ipi: "00052340905"', 'ipi: "00052340906"', "cat.yaml:13: parties[1].ipi: IPI '00052340906': check digits"),
-        ("isni: 0000 0001 2103 2683", "isni: 0000 0001 2103 2684", "cat.yaml:14: parties[1].isni: ISNI"),
-        ("isrc: US-RW1-26-00001", "isrc: US-RW1-26", "cat.yaml:17: tracks[0].isrc: ISRC 'US-RW1-26'"),
-        ("release_upc: 198765432102", "release_upc: 198765432103",
-         "cat.yaml:20: tracks[0].release_upc: UPC/EAN '198765432103'"),
+        (
+            "payout_currency: USD",
+            "payout_currency: USX",
+            "cat.yaml:10: parties[1].payout_currency: currency 'USX' is not an ISO 4217 code",
+        ),
+        (
+            "payout_threshold: 50.00",
+            "payout_threshold: -1",
+            "cat.yaml:11: parties[1].payout_threshold: -1 is negative",
+        ),
+        (
+            "payout_threshold: 50.00",
+            "payout_threshold: 1.23456789012",
+            "cat.yaml:11: parties[1].payout_threshold: payout_threshold: 1.23456789012 has more than 10",
+        ),
+        (
+            "email: rust@example.com",
+            "email: rust-at-example",
+            "parties[1].email: 'rust-at-example' is not an email",
+        ),
+        (
+            'ipi: "00052340905"',
+            'ipi: "00052340906"',
+            "cat.yaml:13: parties[1].ipi: IPI '00052340906': check digits",
+        ),
+        (
+            "isni: 0000 0001 2103 2683",
+            "isni: 0000 0001 2103 2684",
+            "cat.yaml:14: parties[1].isni: ISNI",
+        ),
+        (
+            "isrc: US-RW1-26-00001",
+            "isrc: US-RW1-26",
+            "cat.yaml:17: tracks[0].isrc: ISRC 'US-RW1-26'",
+        ),
+        (
+            "release_upc: 198765432102",
+            "release_upc: 198765432103",
+            "cat.yaml:20: tracks[0].release_upc: UPC/EAN '198765432103'",
+        ),
         ("    title: Walk My Walk\n", "", "cat.yaml:17: tracks[0]: 'title' is missing"),
         ("role: producer", "role: dj", "contributions[0].role: 'dj' is not a role"),
-        ("party: rust, role", "party: ghost, role",
-         "cat.yaml:23: contributions[0].party: party 'ghost' is not under 'parties'"),
-        ("{isrc: USRW12600001, party: rust", "{isrc: USRW12600009, party: rust",
-         "cat.yaml:23: contributions[0].isrc: track USRW12600009 is not under 'tracks'"),
+        (
+            "party: rust, role",
+            "party: ghost, role",
+            "cat.yaml:23: contributions[0].party: party 'ghost' is not under 'parties'",
+        ),
+        (
+            "{isrc: USRW12600001, party: rust",
+            "{isrc: USRW12600009, party: rust",
+            "cat.yaml:23: contributions[0].isrc: track USRW12600009 is not under 'tracks'",
+        ),
         ("weight: 1/3", "weight: 0", "contributions[1].weight: is zero"),
         ("weight: 1/3", "weight: lots", "contributions[1].weight: weight: 'lots' is not a share"),
-        ("weight: 2/3}", "}", "weight: some training_data_licensor contributions on USRW12600001 have a weight"),
-        ("    operator: true\n", "", "cat.yaml:2: parties: exactly one party must have 'operator: true'"),
-        ("  - {id: lic, name: Licensor", "  - {id: rust, name: Licensor",
-         "cat.yaml:15: parties[2].id: party 'rust' is already defined on line 7"),
-        ("    title: Walk", "    colour: red\n    title: Walk", "cat.yaml:18: tracks[0].colour: unknown key"),
-        ("    operator: true", "    operator: maybe", "parties[0].operator: 'maybe' is not true or false"),
+        (
+            "weight: 2/3}",
+            "}",
+            "weight: some training_data_licensor contributions on USRW12600001 have a weight",
+        ),
+        (
+            "    operator: true\n",
+            "",
+            "cat.yaml:2: parties: exactly one party must have 'operator: true'",
+        ),
+        (
+            "  - {id: lic, name: Licensor",
+            "  - {id: rust, name: Licensor",
+            "cat.yaml:15: parties[2].id: party 'rust' is already defined on line 7",
+        ),
+        (
+            "    title: Walk",
+            "    colour: red\n    title: Walk",
+            "cat.yaml:18: tracks[0].colour: unknown key",
+        ),
+        (
+            "    operator: true",
+            "    operator: maybe",
+            "parties[0].operator: 'maybe' is not true or false",
+        ),
     ],
 )
 def test_each_catalog_problem_names_file_line_and_field(old: str, new: str, expected: str) -> None:
@@ -134,7 +187,9 @@ def test_each_catalog_problem_names_file_line_and_field(old: str, new: str, expe
 def test_duplicates_are_reported() -> None:
     text = GOOD + "  - {isrc: USRW12600001, party: rust, role: producer}\n"
     assert any("rust is already a producer on USRW12600001" in line for line in _problems(text))
-    text = GOOD.replace("tracks:\n", "tracks:\n  - {isrc: USRW12600001, title: A, display_artist: B}\n")
+    text = GOOD.replace(
+        "tracks:\n", "tracks:\n  - {isrc: USRW12600001, title: A, display_artist: B}\n"
+    )
     assert any("track USRW12600001 is already defined on line" in line for line in _problems(text))
 
 
@@ -151,6 +206,12 @@ def test_yaml_syntax_errors_have_a_line() -> None:
 
 def test_roles_are_the_documented_list() -> None:
     assert ROLES == (
-        "curator", "producer", "training_data_licensor", "model_vendor",
-        "artist", "songwriter", "label", "other",
+        "curator",
+        "producer",
+        "training_data_licensor",
+        "model_vendor",
+        "artist",
+        "songwriter",
+        "label",
+        "other",
     )

@@ -34,9 +34,19 @@ def test_trial_balance_amounts_are_strings(
     database: Database, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with database.write() as s:
-        journal.post(s, EntryDraft("k", "2026-10", "import", "x", (
-            Leg("receivable:streamco", Decimal("0.0000000001"), "USD"),
-            Leg("revenue:undistributed", Decimal("-0.0000000001"), "USD"))))
+        journal.post(
+            s,
+            EntryDraft(
+                "k",
+                "2026-10",
+                "import",
+                "x",
+                (
+                    Leg("receivable:streamco", Decimal("0.0000000001"), "USD"),
+                    Leg("revenue:undistributed", Decimal("-0.0000000001"), "USD"),
+                ),
+            ),
+        )
     r = royalty(capsys, database_url, "ledger", "trial-balance", "--json")
     data = json.loads(r.out)
     assert r.code == 0
@@ -55,9 +65,19 @@ def test_verify_fails_after_tampering(
     from tests.test_journal import _tamper
 
     with database.write() as s:
-        journal.post(s, EntryDraft("k", "2026-10", "import", "x", (
-            Leg("receivable:streamco", Decimal("10"), "USD"),
-            Leg("revenue:undistributed", Decimal("-10"), "USD"))))
+        journal.post(
+            s,
+            EntryDraft(
+                "k",
+                "2026-10",
+                "import",
+                "x",
+                (
+                    Leg("receivable:streamco", Decimal("10"), "USD"),
+                    Leg("revenue:undistributed", Decimal("-10"), "USD"),
+                ),
+            ),
+        )
     _tamper(database, ["UPDATE posting SET amount_whole = 11 WHERE amount_whole = 10"])
     r = royalty(capsys, database_url, "ledger", "verify")
     assert r.code == 1
@@ -65,14 +85,18 @@ def test_verify_fails_after_tampering(
     assert "Traceback" not in r.err
 
 
-def test_uninitialised_database_gets_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_uninitialised_database_gets_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = royalty(capsys, str(tmp_path / "none.db"), "ledger", "trial-balance")
     assert r.code == 1
     assert r.err.strip().count("\n") == 0
     assert "run `royalty init` first" in r.err
 
 
-def test_unknown_command_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_command_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     r = royalty(capsys, str(tmp_path / "x.db"), "no-such-command")
     assert r.code == 2
 
@@ -100,5 +124,9 @@ def test_every_command_has_help_with_an_example() -> None:
 
     commands = _commands(app)
     assert len(commands) >= 3
-    missing = [" ".join(path) for path, c in commands if "Example: royalty" not in (getattr(c, "help", "") or "")]
+    missing = [
+        " ".join(path)
+        for path, c in commands
+        if "Example: royalty" not in (getattr(c, "help", "") or "")
+    ]
     assert missing == []

@@ -57,8 +57,11 @@ def test_month_through_the_cli_with_json(
 ) -> None:
     url = database_url
     load(capsys, url, tmp_path)
-    rows = (*OCTOBER, fx.distrokid_row(store="Spotify", isrc=T2, quantity="500", earnings="5.00"),
-            fx.distrokid_row(isrc="QZZZZ2699999", earnings="0.0000000007"))
+    rows = (
+        *OCTOBER,
+        fx.distrokid_row(store="Spotify", isrc=T2, quantity="500", earnings="5.00"),
+        fx.distrokid_row(isrc="QZZZZ2699999", earnings="0.0000000007"),
+    )
     revenue = fx.write_distrokid(tmp_path / "october.tsv", rows)
 
     preview = ok(capsys, url, "import", str(revenue), "--period", "2026-10", "--dry-run", "--json")
@@ -143,10 +146,16 @@ def test_suspense_list_and_resolve_through_the_cli(
 ) -> None:
     url = database_url
     load(capsys, url, tmp_path)
-    unknown = fx.write_distrokid(tmp_path / "dk.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="3.3333333333"),))
+    unknown = fx.write_distrokid(
+        tmp_path / "dk.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="3.3333333333"),)
+    )
     ok(capsys, url, "import", str(unknown))
     (item,) = ok(capsys, url, "suspense", "list", "--json")
-    assert (item["isrc"], item["amount"], item["resolvable"]) == (fx.UNKNOWN_ISRC, "3.3333333333", False)
+    assert (item["isrc"], item["amount"], item["resolvable"]) == (
+        fx.UNKNOWN_ISRC,
+        "3.3333333333",
+        False,
+    )
     nothing = ok(capsys, url, "suspense", "resolve", "--json")
     assert nothing["lines"] == 0 and nothing["remaining_lines"] == 1
     (tmp_path / "extra.yaml").write_text(
@@ -155,6 +164,10 @@ def test_suspense_list_and_resolve_through_the_cli(
     )
     ok(capsys, url, "catalog", "load", str(tmp_path / "extra.yaml"))
     released = ok(capsys, url, "suspense", "resolve", "--json")
-    assert (released["amount"], released["lines"], released["period"]) == ("3.3333333333", 1, "2026-10")
+    assert (released["amount"], released["lines"], released["period"]) == (
+        "3.3333333333",
+        1,
+        "2026-10",
+    )
     assert ok(capsys, url, "suspense", "list", "--json") == []
     assert "Nothing in suspense." in ok(capsys, url, "suspense", "list")

@@ -66,7 +66,10 @@ def run_together(tmp_path: Path, *commands: list[str]) -> list[subprocess.Comple
         procs.append(
             subprocess.Popen(
                 [sys.executable, "-c", _RUNNER, str(ready), str(go), *argv],
-                cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                cwd=REPO,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
             )
         )
     deadline = time.monotonic() + 60
@@ -83,7 +86,9 @@ def run_together(tmp_path: Path, *commands: list[str]) -> list[subprocess.Comple
 def payables(db: Database) -> dict[str, Decimal]:
     with db.read() as s:
         rows = journal.trial_balance(s).rows
-    return {r.account.split(":", 1)[1]: -r.balance for r in rows if r.account.startswith("payable:")}
+    return {
+        r.account.split(":", 1)[1]: -r.balance for r in rows if r.account.startswith("payable:")
+    }
 
 
 def test_two_splits_of_one_period_at_once_post_once(

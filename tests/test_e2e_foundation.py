@@ -22,11 +22,20 @@ def royalty_bin() -> str:
     return found
 
 
-def run(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "ROYALTY_DB"}
     full_env.update(env or {})
-    return subprocess.run([royalty_bin(), *args], cwd=cwd, capture_output=True, text=True,
-                          env=full_env, timeout=120, check=False)
+    return subprocess.run(
+        [royalty_bin(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_readme_first_steps_on_a_fresh_directory(tmp_path: Path) -> None:

@@ -36,8 +36,15 @@ def royalty_bin() -> str:
 
 def run(cwd: Path, *args: str) -> str:
     env = {k: v for k, v in os.environ.items() if k != "ROYALTY_DB"}
-    r = subprocess.run([royalty_bin(), *args], cwd=cwd, capture_output=True, text=True, env=env,
-                       timeout=120, check=False)
+    r = subprocess.run(
+        [royalty_bin(), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert r.returncode == 0, f"royalty {' '.join(args)}: {r.stderr}"
     return r.stdout
 
@@ -59,11 +66,16 @@ def test_a_month_from_files_to_payouts_and_close(tmp_path: Path) -> None:
     run(tmp_path, "catalog", "load", "catalog.yaml")
     run(tmp_path, "agreements", "load", "agreements.yaml")
     run(tmp_path, "attribution", "load", "attribution-2026-10.csv", "--period", "2026-10")
-    imported = run_json(tmp_path, "import", *map(str, files), "--period", "2026-10",
-                        "--fx", "rates-2026-10.csv")
+    imported = run_json(
+        tmp_path, "import", *map(str, files), "--period", "2026-10", "--fx", "rates-2026-10.csv"
+    )
     totals = [i["totals"] for i in imported]
-    assert totals == [{"USD": "24980.18"}, {"GBP": "6488.20"}, {"USD": "17686.62794924"},
-                      {"USD": "5367.6311"}]
+    assert totals == [
+        {"USD": "24980.18"},
+        {"GBP": "6488.20"},
+        {"USD": "17686.62794924"},
+        {"USD": "5367.6311"},
+    ]
     # the GB file is converted line by line at GBP 1.2743 and its unknown ISRC held
     assert imported[1]["ledger_total"] == "8267.91326" and imported[1]["suspense_lines"] == 1
     in_ledger = sum(D(i["ledger_total"]) for i in imported)
@@ -81,7 +93,8 @@ def test_a_month_from_files_to_payouts_and_close(tmp_path: Path) -> None:
     assert {b["party_id"] for b in balances} >= {"rust", "hook-curator", "northern-lights"}
     for b in balances:
         assert D(b["opening"]) + D(b["earned"]) - D(b["fees"]) - D(b["recouped"]) - D(
-            b["paid"]) + D(b["other"]) == D(b["closing"]), b
+            b["paid"]
+        ) + D(b["other"]) == D(b["closing"]), b
         assert D(0) <= D(b["closing"]) < D("0.01") or D(b["paid"]) == 0, b
     rust = next(b for b in balances if b["party_id"] == "rust")
     assert rust["recouped"] == "5000.00"

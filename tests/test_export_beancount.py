@@ -59,8 +59,7 @@ def test_bean_check_accepts_the_export_and_totals_match_the_trial_balance(
     path = tmp_path / "ledger.beancount"
     path.write_text(out.getvalue(), encoding="utf-8")
 
-    result = subprocess.run([bean_check(), str(path)], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run([bean_check(), str(path)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
     loaded, errors, _ = beancount_loader.load_file(str(path))

@@ -84,13 +84,16 @@ def test_import_killed_mid_file_leaves_no_trace(tmp_path: Path) -> None:
     argv = ["--db", url, "import", str(big), "--fx", str(rates)]
     code = f"from cli.main import main; raise SystemExit(main({argv!r}))"
     size = big.stat().st_size
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         second_pass_at = _wait_for_second_pass(proc, big, size // 2)
         if proc.poll() is not None:
             _, err = proc.communicate()
-            pytest.fail(f"the import ended (code {proc.returncode}) before it could be killed: {err!r}")
+            pytest.fail(
+                f"the import ended (code {proc.returncode}) before it could be killed: {err!r}"
+            )
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
@@ -105,18 +108,23 @@ def test_import_killed_mid_file_leaves_no_trace(tmp_path: Path) -> None:
     try:
         assert table_counts(db) == before
         with db.read() as s:
-            assert [i.filename for i in list_imports(s)] == [
-                next(tmp_path.glob("DSR_*")).name
-            ]
+            assert [i.filename for i in list_imports(s)] == [next(tmp_path.glob("DSR_*")).name]
             journal.verify(s)
             assert journal.trial_balance(s).balanced
     finally:
         db.dispose()
     # and the CLI agrees: `ledger verify` passes on the database the killed process left
     check = subprocess.run(
-        [sys.executable, "-c",
-         f"from cli.main import main; raise SystemExit(main({['--db', url, 'ledger', 'verify']!r}))"],
-        cwd=REPO, capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-c",
+            f"from cli.main import main; raise SystemExit(main({['--db', url, 'ledger', 'verify']!r}))",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert check.returncode == 0, check.stderr
     assert "OK:" in check.stdout

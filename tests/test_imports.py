@@ -62,7 +62,9 @@ def table_counts(db: Database) -> dict[str, int]:
     with db.read() as s:
         conn = s.connection()
         names = sorted(inspect(conn).get_table_names())
-        return {n: int(conn.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in names}
+        return {
+            n: int(conn.execute(text(f'SELECT COUNT(*) FROM "{n}"')).scalar_one()) for n in names
+        }
 
 
 def account_balance(db: Database, code: str, currency: str = "USD") -> Decimal:
@@ -103,7 +105,9 @@ def do_import(db: Database, path: Path, **kw: Any) -> ImportSummary:
 
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
-def test_dsr_us_totals_match_the_files_summaries(database: Database, tmp_path: Path, gz: bool) -> None:
+def test_dsr_us_totals_match_the_files_summaries(
+    database: Database, tmp_path: Path, gz: bool
+) -> None:
     load_examples(database, agreements=False)
     path = fx.write_sample_dsr_us(tmp_path, gz=gz)
     summary = do_import(database, path)
@@ -130,7 +134,9 @@ def test_dsr_us_totals_match_the_files_summaries(database: Database, tmp_path: P
     assert_books_sound(database)
 
 
-def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(database: Database, tmp_path: Path) -> None:
+def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(
+    database: Database, tmp_path: Path
+) -> None:
     """S1 NetRevenue 6488.20 GBP over 1611380 + 77012 + 44698 = 1733090 streams.
 
     6488.20 * 1611380 / 1733090 = 6032.55209827533...  floor 6032.5520982753
@@ -152,8 +158,9 @@ def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(database: Database, tmp
     assert summary.ledger_total == D("8203.68008")
     assert summary.suspense_lines == 1 and summary.suspense_amount == D("211.5805250829")
     lines = stored_lines(database, summary.import_id)
-    by_isrc = sorted((x.isrc, x.original_amount, x.original_currency, x.fx_rate, line_amount(x))
-                     for x in lines)
+    by_isrc = sorted(
+        (x.isrc, x.original_amount, x.original_currency, x.fx_rate, line_amount(x)) for x in lines
+    )
     assert [(i, D(a), c, D(r), v) for i, a, c, r, v in by_isrc] == [
         ("QZK6H2600014", D("167.3367012677"), "GBP", D("1.2644"), D("211.5805250829")),
         ("USRW12600001", D("288.3112004570"), "GBP", D("1.2644"), D("364.5406818578")),
@@ -170,21 +177,32 @@ def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(database: Database, tmp
 def test_dsr_su03_ugc_lines_carry_their_own_revenue(database: Database, tmp_path: Path) -> None:
     load_examples(database, agreements=False)
     text_ = fx.dsr_text(
-        (fx.Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
-         fx.Summary("S2", "UserGeneratedContentModel", "US", "USD", "0.00", total_usages=0)),
-        (fx.Block("USRW12600001", "Walk My Walk", (
-            fx.Usage("S1", 3), fx.Usage("S1", 1), fx.UgcUsage("S2", 5000, "1.2345678901"))),),
+        (
+            fx.Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
+            fx.Summary("S2", "UserGeneratedContentModel", "US", "USD", "0.00", total_usages=0),
+        ),
+        (
+            fx.Block(
+                "USRW12600001",
+                "Walk My Walk",
+                (fx.Usage("S1", 3), fx.Usage("S1", 1), fx.UgcUsage("S2", 5000, "1.2345678901")),
+            ),
+        ),
     )
     summary = do_import(database, fx.write_text(tmp_path / "ugc.tsv", text_))
     # 100.00 pro rata 3:1 = 75.00 + 25.00, plus the clip's own 1.2345678901
     assert summary.totals == {"USD": D("101.2345678901")} and summary.lines == 3
     lines = stored_lines(database, summary.import_id)
     assert sorted((x.usage, line_amount(x), x.quantity) for x in lines) == [
-        ("stream", D("25.00"), 1), ("stream", D("75.00"), 3), ("ugc", D("1.2345678901"), 5000)
+        ("stream", D("25.00"), 1),
+        ("stream", D("75.00"), 3),
+        ("ugc", D("1.2345678901"), 5000),
     ]
 
 
-def test_distrokid_totals_corrections_and_hyphenated_isrcs(database: Database, tmp_path: Path) -> None:
+def test_distrokid_totals_corrections_and_hyphenated_isrcs(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     path = fx.write_distrokid(tmp_path / "distrokid.tsv")
     # two sale months (2026-10 and a -9.84 correction for 2026-09): the period must be given
@@ -205,15 +223,18 @@ def test_distrokid_totals_corrections_and_hyphenated_isrcs(database: Database, t
     assert_books_sound(database)
 
 
-def test_tunecore_keeps_original_amount_currency_and_rate(database: Database, tmp_path: Path) -> None:
+def test_tunecore_keeps_original_amount_currency_and_rate(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     summary = do_import(database, fx.write_tunecore(tmp_path / "tunecore.csv"))
     # Total Earned: 2157.5865 + 3056.7820 + 153.2626 = 5367.6311 USD
     assert summary.totals == {"USD": D("5367.6311")}
     assert summary.ledger_total == D("5367.6311")
     lines = stored_lines(database, summary.import_id)
-    originals = sorted((D(x.original_amount), x.original_currency, D(x.fx_rate), line_amount(x))
-                       for x in lines)
+    originals = sorted(
+        (D(x.original_amount), x.original_currency, D(x.fx_rate), line_amount(x)) for x in lines
+    )
     assert originals == [
         (D("209.92"), "CAD", D("0.7301"), D("153.2626")),
         (D("1995.548"), "EUR", D("1.0812"), D("2157.5865")),
@@ -221,7 +242,9 @@ def test_tunecore_keeps_original_amount_currency_and_rate(database: Database, tm
     ]
 
 
-def test_mapped_latin1_csv_converted_with_the_rates_file(database: Database, tmp_path: Path) -> None:
+def test_mapped_latin1_csv_converted_with_the_rates_file(
+    database: Database, tmp_path: Path
+) -> None:
     """Acme Digital, EUR at 1.0812; products of 4 and 4 decimals are exact (no rounding):
     48.1234 * 1.0812 = 52.03102008;  9.99 * 1.0812 = 10.801188;  -0.16 * 1.0812 = -0.172992
     total 57.9534 EUR -> 62.65921608 USD; FRZ032600099 is not in the catalog: -0.172992 suspense.
@@ -251,7 +274,9 @@ QUIRKS: tuple[dict[str, Any], ...] = (
 )
 
 
-def test_encodings_and_line_ends_import_the_same_figures(database: Database, tmp_path: Path) -> None:
+def test_encodings_and_line_ends_import_the_same_figures(
+    database: Database, tmp_path: Path
+) -> None:
     """UTF-16 LE/BE with BOM, UTF-8 BOM + CRLF, gzip, Latin-1 (ASCII content): same figures."""
     load_examples(database, agreements=False)
     for i, quirks in enumerate(QUIRKS):
@@ -266,7 +291,9 @@ def test_encodings_and_line_ends_import_the_same_figures(database: Database, tmp
 # Duplicates and --replace
 
 
-def test_duplicate_import_is_refused_naming_the_earlier_one(database: Database, tmp_path: Path) -> None:
+def test_duplicate_import_is_refused_naming_the_earlier_one(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     path = fx.write_sample_dsr_us(tmp_path)
     first = do_import(database, path)
@@ -283,7 +310,9 @@ def test_duplicate_import_is_refused_naming_the_earlier_one(database: Database, 
     assert table_counts(database) == before
 
 
-def test_replace_reverses_what_the_earlier_import_posted(database: Database, tmp_path: Path) -> None:
+def test_replace_reverses_what_the_earlier_import_posted(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     rates = fx.write_rates(tmp_path / "rates.csv")
     path = fx.write_sample_dsr_gb(tmp_path)
@@ -334,7 +363,9 @@ def test_missing_rate_is_refused_never_guessed(database: Database, tmp_path: Pat
 # Bad input: every problem at once, nothing stored
 
 
-def test_bad_tabular_lines_all_reported_and_nothing_stored(database: Database, tmp_path: Path) -> None:
+def test_bad_tabular_lines_all_reported_and_nothing_stored(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     rows = [
         fx.distrokid_row(earnings="12.5x"),  # line 2: number
@@ -402,7 +433,9 @@ def test_malformed_and_unknown_isrcs_go_to_suspense_with_the_reason(
         items = {i.reason: i for i in list_suspense(s)}
     assert set(items) == {REASON_MALFORMED, REASON_UNKNOWN}
     assert items[REASON_MALFORMED].amount == D("2.50") and items[REASON_MALFORMED].first_line == 3
-    assert items[REASON_UNKNOWN].amount == D("0.0000000001") and items[REASON_UNKNOWN].first_line == 4
+    assert (
+        items[REASON_UNKNOWN].amount == D("0.0000000001") and items[REASON_UNKNOWN].first_line == 4
+    )
     assert not any(i.resolvable for i in items.values())
     assert account_balance(database, accounts.SUSPENSE) == D("-2.5000000001")
     assert account_balance(database, accounts.UNDISTRIBUTED) == D("-10.00")
@@ -423,7 +456,9 @@ contributions:
 """
 
 
-def test_suspense_resolve_after_the_catalog_learns_the_track(database: Database, tmp_path: Path) -> None:
+def test_suspense_resolve_after_the_catalog_learns_the_track(
+    database: Database, tmp_path: Path
+) -> None:
     load_examples(database, agreements=False)
     rates = fx.write_rates(tmp_path / "rates.csv")
     summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates)
@@ -470,12 +505,18 @@ def test_import_into_a_closed_period_is_refused(database: Database, tmp_path: Pa
     assert table_counts(database) == before
 
 
-def test_replace_after_resolve_leaves_other_imports_released(database: Database, tmp_path: Path) -> None:
+def test_replace_after_resolve_leaves_other_imports_released(
+    database: Database, tmp_path: Path
+) -> None:
     """QA B5: one suspense release covering two imports; replacing one must not put the
     other's revenue back into suspense (where no list would show it)."""
     load_examples(database, agreements=False)
-    a = fx.write_distrokid(tmp_path / "a.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="10.00"),))
-    b = fx.write_distrokid(tmp_path / "b.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="7.00"),))
+    a = fx.write_distrokid(
+        tmp_path / "a.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="10.00"),)
+    )
+    b = fx.write_distrokid(
+        tmp_path / "b.tsv", (fx.distrokid_row(isrc=fx.UNKNOWN_ISRC, earnings="7.00"),)
+    )
     do_import(database, a)
     do_import(database, b)
     with database.write() as s:

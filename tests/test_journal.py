@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 
 import pytest
@@ -26,7 +27,10 @@ from ledger.models import Party
 def entry(key: str, amount: str, *, period: str = "2026-10", cur: str = "USD") -> EntryDraft:
     value = Decimal(amount)
     return EntryDraft(
-        key, period, "import", f"test {key}",
+        key,
+        period,
+        "import",
+        f"test {key}",
         (Leg("receivable:streamco", value, cur), Leg("revenue:undistributed", -value, cur)),
     )
 
@@ -48,23 +52,37 @@ def test_amounts_round_trip_exactly(database: Database, amount: str) -> None:
 
 
 def test_unbalanced_entry_is_refused_and_leaves_no_rows(database: Database) -> None:
-    bad = EntryDraft("bad", "2026-10", "import", "bad", (
-        Leg("receivable:streamco", Decimal("10.00"), "USD"),
-        Leg("revenue:undistributed", Decimal("-9.99"), "USD"),
-    ))
-    with pytest.raises(UnbalancedEntry, match="USD off by 0.01"):
-        with database.write() as s:
-            journal.post(s, bad)
+    bad = EntryDraft(
+        "bad",
+        "2026-10",
+        "import",
+        "bad",
+        (
+            Leg("receivable:streamco", Decimal("10.00"), "USD"),
+            Leg("revenue:undistributed", Decimal("-9.99"), "USD"),
+        ),
+    )
+    with pytest.raises(UnbalancedEntry, match=r"USD off by 0\.01"), database.write() as s:
+        journal.post(s, bad)
     assert count(database, "journal_entry") == 0
     assert count(database, "posting") == 0
 
 
 def test_balance_is_per_currency(database: Database) -> None:
-    mixed = EntryDraft("fx", "2026-10", "import", "mixed", (
-        Leg("receivable:streamco", Decimal("10"), "USD"),
-        Leg("revenue:undistributed", Decimal("-10"), "EUR"),
-    ))
-    with pytest.raises(UnbalancedEntry, match="EUR off by -10.00, USD off by 10.00"), database.write() as s:
+    mixed = EntryDraft(
+        "fx",
+        "2026-10",
+        "import",
+        "mixed",
+        (
+            Leg("receivable:streamco", Decimal("10"), "USD"),
+            Leg("revenue:undistributed", Decimal("-10"), "EUR"),
+        ),
+    )
+    with (
+        pytest.raises(UnbalancedEntry, match=r"EUR off by -10\.00, USD off by 10\.00"),
+        database.write() as s,
+    ):
         journal.post(s, mixed)
 
 
@@ -107,10 +125,12 @@ def test_no_leg_can_be_added_to_a_posted_entry(database: Database) -> None:
     with database.write() as s:
         posted = journal.post(s, entry("k", "1"))
     with pytest.raises(SADatabaseError, match="already posted"), database.write() as s:
-        s.execute(text(
-            "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
-            f"VALUES (99, {posted.id}, 1, 'USD', 0, 0)"
-        ))
+        s.execute(
+            text(
+                "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+                f"VALUES (99, {posted.id}, 1, 'USD', 0, 0)"
+            )
+        )
 
 
 def test_same_key_same_content_returns_the_original(database: Database) -> None:
@@ -151,14 +171,18 @@ def test_closed_period_refuses_postings_in_code_and_in_the_database(database: Da
     with pytest.raises(PeriodClosed), database.write() as s:
         journal.post(s, entry("late", "1", period="2026-09"))
     with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
-        s.execute(text(
-            "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
-            "VALUES (50, 50, 1, 'USD', 1, 0), (51, 50, 2, 'USD', -1, 0)"
-        ))
-        s.execute(text(
-            "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
-            "content_hash, prev_hash, hash) VALUES (50, 'raw', '2026-09', 'manual', 'raw', 'x', 'x', 'x', 'x')"
-        ))
+        s.execute(
+            text(
+                "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+                "VALUES (50, 50, 1, 'USD', 1, 0), (51, 50, 2, 'USD', -1, 0)"
+            )
+        )
+        s.execute(
+            text(
+                "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
+                "content_hash, prev_hash, hash) VALUES (50, 'raw', '2026-09', 'manual', 'raw', 'x', 'x', 'x', 'x')"
+            )
+        )
     with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
         s.execute(text("UPDATE period SET status = 'open' WHERE code = '2026-09'"))
 
@@ -196,10 +220,14 @@ def _tamper(db: Database, statements: list[str]) -> None:
     [
         (["UPDATE posting SET amount_frac = amount_frac + 1 WHERE id = 3"], "altered"),
         (["UPDATE journal_entry SET description = 'x' WHERE id = 1"], "altered"),
-        (["DELETE FROM posting WHERE entry_id = 3", "DELETE FROM journal_entry WHERE id = 3"],
-         "removed"),
-        (["DELETE FROM posting WHERE entry_id = 2", "DELETE FROM journal_entry WHERE id = 2"],
-         "missing"),
+        (
+            ["DELETE FROM posting WHERE entry_id = 3", "DELETE FROM journal_entry WHERE id = 3"],
+            "removed",
+        ),
+        (
+            ["DELETE FROM posting WHERE entry_id = 2", "DELETE FROM journal_entry WHERE id = 2"],
+            "missing",
+        ),
     ],
 )
 def test_verify_detects_tampering(database: Database, statements: list[str], message: str) -> None:
@@ -222,8 +250,16 @@ def test_bulk_posting_checks_the_same_rules(database: Database) -> None:
         tb = journal.trial_balance(s)
     assert (report.entries, report.postings) == (500, 1000)
     assert tb.balanced
-    bad = [entry("c1", "1"), EntryDraft("c2", "2026-10", "import", "x", (
-        Leg("bank", Decimal(1), "USD"), Leg("bank", Decimal(-2), "USD")))]
+    bad = [
+        entry("c1", "1"),
+        EntryDraft(
+            "c2",
+            "2026-10",
+            "import",
+            "x",
+            (Leg("bank", Decimal(1), "USD"), Leg("bank", Decimal(-2), "USD")),
+        ),
+    ]
     with pytest.raises(UnbalancedEntry), database.write() as s:
         journal.post_many(s, bad)
     with pytest.raises(IdempotencyConflict), database.write() as s:
@@ -235,28 +271,45 @@ def test_parties_hold_payable_accounts(database: Database) -> None:
     with database.write() as s:
         s.add(Party(id="rust", name="Rust"))
         s.flush()
-        journal.post(s, EntryDraft("p", "2026-10", "split", "split", (
-            Leg("revenue:undistributed", Decimal(5), "USD"), Leg("payable:rust", Decimal(-5), "USD"))))
+        journal.post(
+            s,
+            EntryDraft(
+                "p",
+                "2026-10",
+                "split",
+                "split",
+                (
+                    Leg("revenue:undistributed", Decimal(5), "USD"),
+                    Leg("payable:rust", Decimal(-5), "USD"),
+                ),
+            ),
+        )
     with database.read() as s:
         balances = {r.account: r.balance for r in journal.trial_balance(s).rows}
     assert balances == {"payable:rust": Decimal(-5), "revenue:undistributed": Decimal(5)}
 
 
 amounts = st.decimals(min_value=-(10**6), max_value=10**6, places=10, allow_nan=False)
-ops = st.lists(
+ops: st.SearchStrategy[list[tuple[str, object, str, list[int]]]] = st.lists(
     st.one_of(
-        st.tuples(st.just("post"), amounts, st.sampled_from(["USD", "EUR", "JPY"]),
-                  st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=4)),
-        st.tuples(st.just("reverse"), st.integers(min_value=1, max_value=15), st.just(""),
-                  st.just([])),
+        st.tuples(
+            st.just("post"),
+            amounts,
+            st.sampled_from(["USD", "EUR", "JPY"]),
+            st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=4),
+        ),
+        st.tuples(
+            st.just("reverse"), st.integers(min_value=1, max_value=15), st.just(""), st.just([])
+        ),
     ),
     min_size=1,
     max_size=10,
 )
 
 
-@settings(max_examples=20, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(ops=ops)
 def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
     database: Database, ops: list[tuple[str, object, str, list[int]]]
@@ -274,15 +327,16 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
                 if sum(weights) == 0:
                     weights = [1]
                 parts = allocate(-value, {f"revenue:w{j}": w for j, w in enumerate(weights)})
-                legs = (Leg("receivable:a", value, cur),
-                        *(Leg(acc, amt, cur) for acc, amt in parts.items()))
+                legs = (
+                    Leg("receivable:a", value, cur),
+                    *(Leg(acc, amt, cur) for acc, amt in parts.items()),
+                )
                 journal.post(s, EntryDraft(f"{run}-{i}", "2026-10", "manual", "prop", legs))
             else:
                 assert isinstance(value, int)
-                try:
+                # an unknown or already reversed entry is refused, nothing posted
+                with contextlib.suppress(Conflict, NotFound):
                     journal.reverse(s, value, period="2026-10", key=f"{run}-r{i}")
-                except (Conflict, NotFound):
-                    pass  # an unknown or already reversed entry is refused, nothing posted
         with database.read() as s:
             assert journal.trial_balance(s).balanced
     with database.read() as s:

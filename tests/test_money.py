@@ -74,9 +74,7 @@ def test_storage_parts_round_trip(amount: Decimal) -> None:
 @given(st.lists(amounts, max_size=20))
 def test_summed_parts_equal_the_sum(values: list[Decimal]) -> None:
     parts = [to_parts(v) for v in values]
-    assert from_parts(sum(p[0] for p in parts), sum(p[1] for p in parts)) == sum(
-        values, Decimal(0)
-    )
+    assert from_parts(sum(p[0] for p in parts), sum(p[1] for p in parts)) == sum(values, Decimal(0))
 
 
 def test_currencies_know_their_minor_units() -> None:
@@ -108,8 +106,13 @@ def test_to_text_is_plain_and_stable() -> None:
 
 @pytest.mark.parametrize(
     ("text", "share"),
-    [("25%", Fraction(1, 4)), ("12.5 %", Fraction(1, 8)), ("1/3", Fraction(1, 3)),
-     ("0.2", Fraction(1, 5)), (3, Fraction(3))],
+    [
+        ("25%", Fraction(1, 4)),
+        ("12.5 %", Fraction(1, 8)),
+        ("1/3", Fraction(1, 3)),
+        ("0.2", Fraction(1, 5)),
+        (3, Fraction(3)),
+    ],
 )
 def test_parse_share(text: str, share: Fraction) -> None:
     assert parse_share(text) == share

@@ -91,7 +91,8 @@ def test_each_summary_is_allocated_exactly_as_allocate_units(tmp_path: Path) -> 
     for summary in US_SUMMARIES:
         mine = [ln for ln in lines if ln.detail and ln.detail.split()[0] == summary.sid]
         expected = allocate_units(
-            to_units(Decimal(summary.net_revenue)), {ln.line_no: ln.quantity for ln in mine})
+            to_units(Decimal(summary.net_revenue)), {ln.line_no: ln.quantity for ln in mine}
+        )
         assert {ln.line_no: to_units(ln.amount) for ln in mine} == expected
 
 
@@ -135,22 +136,28 @@ def test_headings_decide_the_columns(tmp_path: Path) -> None:
 # Allocation: exact, the one rule, any shape
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    cents=st.integers(min_value=-10**9, max_value=10**11),
+    cents=st.integers(min_value=-(10**9), max_value=10**11),
     streams=st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=25),
     blocks=st.integers(min_value=1, max_value=4),
 )
-def test_allocation_matches_allocate_units(tmp_path: Path, cents: int, streams: list[int],
-                                           blocks: int) -> None:
+def test_allocation_matches_allocate_units(
+    tmp_path: Path, cents: int, streams: list[int], blocks: int
+) -> None:
     if sum(streams) == 0:
         cents = 0
     amount = Decimal(cents).scaleb(-2)
     per_block = [streams[i::blocks] for i in range(blocks)]
     text = dsr_text(
         [Summary("S1", "SubscriptionModel", "DE", "EUR", f"{amount:f}")],
-        [Block(f"DEA122600{i:03d}", f"T{i}", tuple(Usage("S1", n) for n in chunk))
-         for i, chunk in enumerate(per_block) if chunk],
+        [
+            Block(f"DEA122600{i:03d}", f"T{i}", tuple(Usage("S1", n) for n in chunk))
+            for i, chunk in enumerate(per_block)
+            if chunk
+        ],
     )
     path = write_dsr(tmp_path, text, f"p{abs(hash((cents, tuple(streams), blocks)))}.tsv")
     lines = list(open_revenue_file(path))
@@ -161,20 +168,26 @@ def test_allocation_matches_allocate_units(tmp_path: Path, cents: int, streams: 
 
 def test_refund_summary_mirrors_a_payment(tmp_path: Path) -> None:
     def amounts(revenue: str) -> list[Decimal]:
-        text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USD", revenue)],
-                        [Block("USRW12600001", "A", (Usage("S1", 1), Usage("S1", 1),
-                                                     Usage("S1", 1)))])
+        text = dsr_text(
+            [Summary("S1", "SubscriptionModel", "US", "USD", revenue)],
+            [Block("USRW12600001", "A", (Usage("S1", 1), Usage("S1", 1), Usage("S1", 1)))],
+        )
         path = write_dsr(tmp_path, text, f"r{revenue}.tsv")
         return [ln.amount for ln in open_revenue_file(path)]
 
     assert amounts("-10.00") == [-a for a in amounts("10.00")]
-    assert amounts("10.00") == [Decimal("3.3333333334"), Decimal("3.3333333333"),
-                                Decimal("3.3333333333")]
+    assert amounts("10.00") == [
+        Decimal("3.3333333334"),
+        Decimal("3.3333333333"),
+        Decimal("3.3333333333"),
+    ]
 
 
 def test_zero_revenue_summary_with_no_streams_is_fine(tmp_path: Path) -> None:
-    text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USD", "0.00")],
-                    [Block("USRW12600001", "A", (Usage("S1", 0),))])
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "US", "USD", "0.00")],
+        [Block("USRW12600001", "A", (Usage("S1", 0),))],
+    )
     lines = list(open_revenue_file(write_dsr(tmp_path, text)))
     assert [ln.amount for ln in lines] == [Decimal(0)]
 
@@ -185,10 +198,21 @@ def test_zero_revenue_summary_with_no_streams_is_fine(tmp_path: Path) -> None:
 
 def test_su03_lines_carry_their_own_revenue(tmp_path: Path) -> None:
     text = dsr_text(
-        [Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
-         Summary("S2", "UserGeneratedContentModel", "GB", "GBP", "0.00", total_usages=0)],
-        [Block("USRW12600001", "A", (Usage("S1", 3), UgcUsage("S2", 5000, "1.2345678901"),
-                                     UgcUsage("S2", 10, "0.5", "EUR", "FR")))],
+        [
+            Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
+            Summary("S2", "UserGeneratedContentModel", "GB", "GBP", "0.00", total_usages=0),
+        ],
+        [
+            Block(
+                "USRW12600001",
+                "A",
+                (
+                    Usage("S1", 3),
+                    UgcUsage("S2", 5000, "1.2345678901"),
+                    UgcUsage("S2", 10, "0.5", "EUR", "FR"),
+                ),
+            )
+        ],
     )
     parsed = open_revenue_file(write_dsr(tmp_path, text))
     lines = list(parsed)
@@ -198,17 +222,26 @@ def test_su03_lines_carry_their_own_revenue(tmp_path: Path) -> None:
         (Decimal("0.5"), "EUR", "FR", 10),
     ]
     assert dict(parsed.info.declared_totals or {}) == {
-        "USD": Decimal("100"), "GBP": Decimal("1.2345678901"), "EUR": Decimal("0.5")}
+        "USD": Decimal("100"),
+        "GBP": Decimal("1.2345678901"),
+        "EUR": Decimal("0.5"),
+    }
     assert totals(lines) == dict(parsed.info.totals)
 
 
 def test_malformed_isrc_is_yielded_for_suspense_not_refused(tmp_path: Path) -> None:
-    text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USD", "5.00")],
-                    [Block("NOT-AN-ISRC", "Mystery", (Usage("S1", 10),)),
-                     Block("us-rw1-26-00001", "Walk My Walk", (Usage("S1", 10),))])
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "US", "USD", "5.00")],
+        [
+            Block("NOT-AN-ISRC", "Mystery", (Usage("S1", 10),)),
+            Block("us-rw1-26-00001", "Walk My Walk", (Usage("S1", 10),)),
+        ],
+    )
     lines = list(open_revenue_file(write_dsr(tmp_path, text)))
     assert [(ln.isrc, ln.isrc_valid) for ln in lines] == [
-        ("NOT-AN-ISRC", False), ("USRW12600001", True)]
+        ("NOT-AN-ISRC", False),
+        ("USRW12600001", True),
+    ]
     assert sum(ln.amount for ln in lines) == Decimal("5.00")
 
 
@@ -248,20 +281,27 @@ def test_nothing_is_yielded_from_a_bad_file(tmp_path: Path) -> None:
 
 
 def test_total_usages_mismatch(tmp_path: Path) -> None:
-    text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USD", "1.00", total_usages=11)],
-                    [Block("USRW12600001", "A", (Usage("S1", 10),))])
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "US", "USD", "1.00", total_usages=11)],
+        [Block("USRW12600001", "A", (Usage("S1", 10),))],
+    )
     [(line, field, message)] = problems_of(write_dsr(tmp_path, text))
     assert (line, field) == (4, "TotalUsages")
     assert "says 11" in message and "10 streams" in message
 
 
 def test_foot_counts_are_checked(tmp_path: Path) -> None:
-    text = dsr_text(GB_SUMMARIES, GB_BLOCKS,
-                    foot={"NumberOfLinesInFile": 99, "NumberOfBlocksInFile": 3,
-                          "NumberOfSummaryRecords": 2})
+    text = dsr_text(
+        GB_SUMMARIES,
+        GB_BLOCKS,
+        foot={"NumberOfLinesInFile": 99, "NumberOfBlocksInFile": 3, "NumberOfSummaryRecords": 2},
+    )
     found = problems_of(write_dsr(tmp_path, text))
     assert {field for _, field, _ in found} == {
-        "NumberOfLinesInFile", "NumberOfBlocksInFile", "NumberOfSummaryRecords"}
+        "NumberOfLinesInFile",
+        "NumberOfBlocksInFile",
+        "NumberOfSummaryRecords",
+    }
     assert all(line == 16 for line, _, _ in found)
 
 
@@ -309,8 +349,10 @@ def test_bad_dates_and_wrong_period(tmp_path: Path) -> None:
 
 
 def test_too_many_decimals_and_unknown_currency(tmp_path: Path) -> None:
-    text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USX", "1.000000000001")],
-                    [Block("USRW12600001", "A", (Usage("S1", 10),))])
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "US", "USX", "1.000000000001")],
+        [Block("USRW12600001", "A", (Usage("S1", 10),))],
+    )
     found = problems_of(write_dsr(tmp_path, text))
     fields = {f for _, f, _ in found}
     assert {"CurrencyOfReporting", "NetRevenue"} <= fields
@@ -318,8 +360,10 @@ def test_too_many_decimals_and_unknown_currency(tmp_path: Path) -> None:
 
 def test_problem_limit_truncates(tmp_path: Path) -> None:
     usages = tuple(Usage("S1", "x") for _ in range(30))
-    text = dsr_text([Summary("S1", "SubscriptionModel", "US", "USD", "1.00", total_usages=0)],
-                    [Block("USRW12600001", "A", usages)])
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "US", "USD", "1.00", total_usages=0)],
+        [Block("USRW12600001", "A", usages)],
+    )
     path = write_dsr(tmp_path, text)
     with pytest.raises(InputError) as caught:
         open_revenue_file(path, limit=10).validate()
@@ -350,8 +394,12 @@ def test_every_sample_summary_is_checked() -> None:
 def test_blank_lines_after_foot_are_tolerated_but_records_are_not(tmp_path: Path) -> None:
     path = write_dsr(tmp_path, sample_dsr_us_text() + "\n\n", "blank.tsv")
     assert totals(list(open_revenue_file(path))) == EXPECTED_TOTALS["dsr_us"]
-    path = write_dsr(tmp_path, sample_dsr_us_text() + "SU02.02\t3\tS1\tT9\t\tR3-USRW12600003"
-                     "\tTRUE\t1\t\t\tOnDemandStream\n", "after.tsv")
+    path = write_dsr(
+        tmp_path,
+        sample_dsr_us_text() + "SU02.02\t3\tS1\tT9\t\tR3-USRW12600003"
+        "\tTRUE\t1\t\t\tOnDemandStream\n",
+        "after.tsv",
+    )
     assert any("after FOOT" in m for _, _, m in problems_of(path))
 
 

@@ -39,10 +39,37 @@ _BASES: dict[str, tuple[str, str, Mapping | None, str]] = {
 
 _FIELD_TEXT = st.one_of(
     st.text(max_size=12),
-    st.sampled_from(["", "-", "0", "-0", "1e5", "NaN", "Infinity", "1,000", "0.00000000001",
-                     "99999999999999999999", "12.5", "XX", "WW", "2026-13", "202610", "EUR",
-                     "USRW12600001", "\t", ",", '"', "\r", "\x00", "S1", "S9", "1", "R1"]),
-    st.integers(min_value=-10**12, max_value=10**12).map(str),
+    st.sampled_from(
+        [
+            "",
+            "-",
+            "0",
+            "-0",
+            "1e5",
+            "NaN",
+            "Infinity",
+            "1,000",
+            "0.00000000001",
+            "99999999999999999999",
+            "12.5",
+            "XX",
+            "WW",
+            "2026-13",
+            "202610",
+            "EUR",
+            "USRW12600001",
+            "\t",
+            ",",
+            '"',
+            "\r",
+            "\x00",
+            "S1",
+            "S9",
+            "1",
+            "R1",
+        ]
+    ),
+    st.integers(min_value=-(10**12), max_value=10**12).map(str),
 )
 
 _MUTATION = st.one_of(
@@ -56,8 +83,11 @@ _MUTATION = st.one_of(
 
 
 def _mutate(text: str, fmt_name: str, mutations: list[tuple]) -> str:
-    sep = "\t" if fmt_name.startswith(("dsr", "distrokid")) else (
-        ";" if fmt_name == "mapped" else ",")
+    sep = (
+        "\t"
+        if fmt_name.startswith(("dsr", "distrokid"))
+        else (";" if fmt_name == "mapped" else ",")
+    )
     lines = text.split("\n")
     for m in mutations:
         if not lines:
@@ -116,8 +146,9 @@ def _check_clean(path: Path, fmt: str, mapping: Mapping | None) -> None:
     crlf=st.booleans(),
     gz=st.booleans(),
 )
-def test_mutated_files_give_clean_errors_or_clean_lines(base: str, mutations: list[tuple],
-                                                        crlf: bool, gz: bool) -> None:
+def test_mutated_files_give_clean_errors_or_clean_lines(
+    base: str, mutations: list[tuple], crlf: bool, gz: bool
+) -> None:
     text, fmt, mapping, encoding = _BASES[base]
     mutated = _mutate(text, base, mutations)
     with tempfile.TemporaryDirectory() as tmp:
@@ -130,8 +161,10 @@ def test_mutated_files_give_clean_errors_or_clean_lines(base: str, mutations: li
 
 
 @settings(max_examples=150, deadline=None)
-@given(data=st.binary(max_size=600), fmt=st.sampled_from(["auto", "dsr", "distrokid",
-                                                          "tunecore", "csv"]))
+@given(
+    data=st.binary(max_size=600),
+    fmt=st.sampled_from(["auto", "dsr", "distrokid", "tunecore", "csv"]),
+)
 def test_random_bytes_give_clean_errors(data: bytes, fmt: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "in.bin"

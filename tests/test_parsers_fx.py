@@ -18,14 +18,19 @@ def test_rates_file_is_read_exactly() -> None:
     rates = parse_rates(RATES_CSV, "rates.csv", base="USD")
     assert rates.period == "2026-10"
     assert rates.base == "USD"
-    assert dict(rates.rates) == {"CAD": Decimal("0.7301"), "EUR": Decimal("1.0812"),
-                                 "GBP": Decimal("1.2644")}
+    assert dict(rates.rates) == {
+        "CAD": Decimal("0.7301"),
+        "EUR": Decimal("1.0812"),
+        "GBP": Decimal("1.2644"),
+    }
 
 
 def test_convert_matches_the_tunecore_sample() -> None:
     rates = parse_rates(RATES_CSV, "rates.csv", base="USD")
-    assert convert(Decimal("1995.548"), "EUR", rates) == (Decimal("2157.5864976"),
-                                                         Decimal("1.0812"))
+    assert convert(Decimal("1995.548"), "EUR", rates) == (
+        Decimal("2157.5864976"),
+        Decimal("1.0812"),
+    )
 
 
 def test_convert_rounds_half_even_at_ten_places() -> None:
@@ -62,13 +67,21 @@ def test_base_column_in_the_file() -> None:
 
 
 def test_every_problem_in_a_rates_file_is_reported() -> None:
-    text = ("period,currency,rate\n2026-10,EUR,1.08\n2026-10,EUR,1.09\n2026-11,GBP,1.2\n"
-            "2026-10,EURO,1\n2026-10,CAD,1,5\n2026-10,JPY,-1\n2026-10,CHF,1e\n")
+    text = (
+        "period,currency,rate\n2026-10,EUR,1.08\n2026-10,EUR,1.09\n2026-11,GBP,1.2\n"
+        "2026-10,EURO,1\n2026-10,CAD,1,5\n2026-10,JPY,-1\n2026-10,CHF,1e\n"
+    )
     with pytest.raises(InputError) as caught:
         parse_rates(text, "r.csv", base="USD")
     where = {(p.line, p.field) for p in caught.value.problems}
-    assert {(3, "currency"), (5, "currency"), (6, None), (7, "rate"), (8, "rate"),
-            (None, "period")} <= where
+    assert {
+        (3, "currency"),
+        (5, "currency"),
+        (6, None),
+        (7, "rate"),
+        (8, "rate"),
+        (None, "period"),
+    } <= where
 
 
 def test_rates_file_needs_a_base_and_a_header() -> None:
@@ -81,12 +94,13 @@ def test_rates_file_needs_a_base_and_a_header() -> None:
 
 
 @given(
-    units=st.integers(min_value=-10**20, max_value=10**20),  # up to 10^10 whole units
+    units=st.integers(min_value=-(10**20), max_value=10**20),  # up to 10^10 whole units
     rate_units=st.integers(min_value=1, max_value=10**12),
     rate_scale=st.integers(min_value=4, max_value=12),  # rates up to 10^8: results < 10^18
 )
-def test_convert_is_the_exact_product_rounded_once(units: int, rate_units: int,
-                                                   rate_scale: int) -> None:
+def test_convert_is_the_exact_product_rounded_once(
+    units: int, rate_units: int, rate_scale: int
+) -> None:
     amount = Decimal(units).scaleb(-10)
     rate_text = f"{Decimal(rate_units).scaleb(-rate_scale):f}"
     rates = parse_rates(f"period,currency,rate\n2026-10,EUR,{rate_text}\n", "r.csv", base="USD")

@@ -59,17 +59,31 @@ def test_distrokid_sample_sums_to_its_earnings_column(tmp_path: Path) -> None:
     assert info.periods == ("2026-09", "2026-10")
     assert info.period is None  # lines carry their own months
     assert [ln.line_no for ln in lines] == [2, 3, 4, 5, 6, 7, 8]
-    assert [ln.usage for ln in lines] == ["stream", "stream", "stream", "ugc", "download",
-                                          "stream", "stream"]
-    assert [ln.source for ln in lines][:4] == ["Apple Music", "Apple Music", "YouTube (Ads)",
-                                               "TikTok"]
+    assert [ln.usage for ln in lines] == [
+        "stream",
+        "stream",
+        "stream",
+        "ugc",
+        "download",
+        "stream",
+        "stream",
+    ]
+    assert [ln.source for ln in lines][:4] == [
+        "Apple Music",
+        "Apple Music",
+        "YouTube (Ads)",
+        "TikTok",
+    ]
 
 
 def test_distrokid_correction_line_keeps_its_own_earlier_month(tmp_path: Path) -> None:
     lines = list(open_revenue_file(write_distrokid(tmp_path / "dk.tsv")))
     correction = lines[-1]
     assert (correction.period, correction.amount, correction.quantity) == (
-        "2026-09", Decimal("-9.84"), -1200)
+        "2026-09",
+        Decimal("-9.84"),
+        -1200,
+    )
 
 
 def test_distrokid_hyphenated_isrc_is_normalised(tmp_path: Path) -> None:
@@ -87,14 +101,17 @@ def test_distrokid_unknown_store_usage_becomes_other(tmp_path: Path) -> None:
     assert [ln.usage for ln in open_revenue_file(path)] == ["other"]
 
 
-@pytest.mark.parametrize("quirks", [
-    {"bom": True},
-    {"crlf": True},
-    {"encoding": "utf-16-le"},
-    {"encoding": "utf-16-be"},
-    {"gz": True},
-    {"bom": True, "crlf": True, "gz": True},
-])
+@pytest.mark.parametrize(
+    "quirks",
+    [
+        {"bom": True},
+        {"crlf": True},
+        {"encoding": "utf-16-le"},
+        {"encoding": "utf-16-be"},
+        {"gz": True},
+        {"bom": True, "crlf": True, "gz": True},
+    ],
+)
 def test_encodings_and_line_ends_give_the_same_lines(tmp_path: Path, quirks: dict) -> None:
     reference = list(open_revenue_file(write_distrokid(tmp_path / "plain.tsv")))
     path = write_distrokid(tmp_path / "quirky.tsv", **quirks)
@@ -129,8 +146,14 @@ def test_distrokid_bad_rows_are_all_reported(tmp_path: Path) -> None:
     ]
     found = problems(write_distrokid(tmp_path / "dk.tsv", rows))
     assert [(line, field) for line, field, _ in found] == [
-        (2, "Earnings (USD)"), (3, "Country of Sale"), (4, "Sale Month"), (5, "Quantity"),
-        (6, "Earnings (USD)"), (7, None), (8, "Earnings (USD)")]
+        (2, "Earnings (USD)"),
+        (3, "Country of Sale"),
+        (4, "Sale Month"),
+        (5, "Quantity"),
+        (6, "Earnings (USD)"),
+        (7, None),
+        (8, "Earnings (USD)"),
+    ]
     assert "thousands separator" in found[0][2]
     assert "13 fields, but the header has 15" in found[5][2]
     assert "more than 10 decimal places" in found[6][2]
@@ -162,7 +185,10 @@ def test_tunecore_sample_amount_is_total_earned_with_the_conversion_kept(tmp_pat
     first = lines[0]
     assert (first.amount, first.currency) == (Decimal("2157.5865"), "USD")
     assert (first.original_amount, first.original_currency, first.fx_rate) == (
-        Decimal("1995.548"), "EUR", Decimal("1.0812"))
+        Decimal("1995.548"),
+        "EUR",
+        Decimal("1.0812"),
+    )
     assert (lines[2].original_currency, lines[2].fx_rate) == ("CAD", Decimal("0.7301"))
     assert parsed.info.period == "2026-10"
 
@@ -210,13 +236,20 @@ def test_mapping_file_reads_a_new_source_without_code(tmp_path: Path) -> None:
 def test_mapped_constants_and_period_given_at_import(tmp_path: Path) -> None:
     mapping = parse_mapping(
         "name: Tiny\ncolumns: {isrc: isrc, amount: amount, quantity: plays}\n"
-        "constants: {currency: GBP, usage: radio, territory: GB}\n", "tiny.yaml")
+        "constants: {currency: GBP, usage: radio, territory: GB}\n",
+        "tiny.yaml",
+    )
     path = write_text(tmp_path / "t.csv", "isrc,plays,amount\nGBAYE2600001,10,0.5\n")
     with pytest.raises(InputError, match="no period column"):
         open_revenue_file(path, mapping=mapping).validate()
     [line] = list(open_revenue_file(path, mapping=mapping, period="2026-10"))
     assert (line.currency, line.usage, line.territory, line.period, line.source) == (
-        "GBP", "radio", "GB", "2026-10", "Tiny")
+        "GBP",
+        "radio",
+        "GB",
+        "2026-10",
+        "Tiny",
+    )
 
 
 def test_mapped_unknown_usage_is_an_error_naming_the_fix(tmp_path: Path) -> None:
@@ -236,32 +269,59 @@ def test_mapped_decimal_comma_refuses_a_dot(tmp_path: Path) -> None:
 
 
 def test_mapped_tsv_with_utf16(tmp_path: Path) -> None:
-    mapping = parse_mapping(MAPPING_YAML.replace('delimiter: ";"', "delimiter: tab")
-                            .replace("encoding: latin-1", "encoding: utf-16"), "m.yaml")
+    mapping = parse_mapping(
+        MAPPING_YAML.replace('delimiter: ";"', "delimiter: tab").replace(
+            "encoding: latin-1", "encoding: utf-16"
+        ),
+        "m.yaml",
+    )
     text = mapped_text(delimiter="\t")
     path = write_text(tmp_path / "a.tsv", text, encoding="utf-16-be")
     assert totals(list(open_revenue_file(path, mapping=mapping))) == {"EUR": MAPPED_TOTAL_EUR}
 
 
-@pytest.mark.parametrize(("yaml_text", "key"), [
-    ("columns: {amount: A, quantity: Q, territory: T, usage: U, currency: C}", "columns.isrc"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U}", "columns.currency"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
-     "constants: {currency: EUR}", "constants.currency"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U}\n"
-     "constants: {currency: EURO}", "constants.currency"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C, nope: N}",
-     "columns.nope"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
-     "delimiter: ';;'", "delimiter"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
-     "usage_map: {Foo: banana}", "usage_map.Foo"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C,"
-     " fx_rate: R}", "columns"),
-    ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
-     "encoding: klingon", "encoding"),
-    ("colums: {}", "colums"),
-])
+@pytest.mark.parametrize(
+    ("yaml_text", "key"),
+    [
+        ("columns: {amount: A, quantity: Q, territory: T, usage: U, currency: C}", "columns.isrc"),
+        ("columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U}", "columns.currency"),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
+            "constants: {currency: EUR}",
+            "constants.currency",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U}\n"
+            "constants: {currency: EURO}",
+            "constants.currency",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C, nope: N}",
+            "columns.nope",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
+            "delimiter: ';;'",
+            "delimiter",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
+            "usage_map: {Foo: banana}",
+            "usage_map.Foo",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C,"
+            " fx_rate: R}",
+            "columns",
+        ),
+        (
+            "columns: {isrc: I, amount: A, quantity: Q, territory: T, usage: U, currency: C}\n"
+            "encoding: klingon",
+            "encoding",
+        ),
+        ("colums: {}", "colums"),
+    ],
+)
 def test_mapping_file_problems_are_named(yaml_text: str, key: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_mapping(yaml_text, "m.yaml")
@@ -285,13 +345,16 @@ def test_csv_without_mapping_is_refused_clearly(tmp_path: Path) -> None:
 # Format detection
 
 
-@pytest.mark.parametrize(("writer", "expected"), [
-    (lambda p: write_distrokid(p), "distrokid"),
-    (lambda p: write_tunecore(p), "tunecore"),
-    (lambda p: write_text(p, sample_dsr_us_text(), gz=True), "dsr"),
-    (lambda p: write_text(p, tunecore_text(), encoding="utf-16-le"), "tunecore"),
-    (lambda p: write_mapped(p), "csv"),
-])
+@pytest.mark.parametrize(
+    ("writer", "expected"),
+    [
+        (lambda p: write_distrokid(p), "distrokid"),
+        (lambda p: write_tunecore(p), "tunecore"),
+        (lambda p: write_text(p, sample_dsr_us_text(), gz=True), "dsr"),
+        (lambda p: write_text(p, tunecore_text(), encoding="utf-16-le"), "tunecore"),
+        (lambda p: write_mapped(p), "csv"),
+    ],
+)
 def test_detect_format_by_content(tmp_path: Path, writer, expected: str) -> None:
     path = tmp_path / "misleading_name.dsr.txt"
     writer(path)
@@ -304,13 +367,21 @@ def test_unknown_format_name_is_refused(tmp_path: Path) -> None:
 
 
 def test_mapped_fx_trio_is_kept_and_checked_unless_told_not_to(tmp_path: Path) -> None:
-    base = ("columns: {isrc: isrc, amount: usd, quantity: n, original_amount: eur,"
-            " original_currency: cur, fx_rate: rate, period: month}\n"
-            "constants: {currency: USD, usage: stream, territory: DE}\nname: Fx Co\n")
-    path = write_text(tmp_path / "fx.csv", "isrc,n,eur,cur,rate,usd,month\n"
-                      "DEA122600001,5,10.00,EUR,1.0812,10.9000,2026-10\n")
+    base = (
+        "columns: {isrc: isrc, amount: usd, quantity: n, original_amount: eur,"
+        " original_currency: cur, fx_rate: rate, period: month}\n"
+        "constants: {currency: USD, usage: stream, territory: DE}\nname: Fx Co\n"
+    )
+    path = write_text(
+        tmp_path / "fx.csv",
+        "isrc,n,eur,cur,rate,usd,month\nDEA122600001,5,10.00,EUR,1.0812,10.9000,2026-10\n",
+    )
     [(line, field, _)] = problems(path, mapping=parse_mapping(base, "m.yaml"))
     assert (line, field) == (2, "usd")
     [ln] = list(open_revenue_file(path, mapping=parse_mapping(base + "check_fx: false\n", "m")))
     assert (ln.amount, ln.original_amount, ln.original_currency, ln.fx_rate) == (
-        Decimal("10.9"), Decimal("10"), "EUR", Decimal("1.0812"))
+        Decimal("10.9"),
+        Decimal("10"),
+        "EUR",
+        Decimal("1.0812"),
+    )

@@ -16,8 +16,23 @@ from ledger.parsers.base import FieldError, fast_line, map_usage, parse_money, p
 from ledger.parsers.textio import choose_encoding
 from tests.fixtures_revenue import distrokid_row, sample_dsr_us_text, write_distrokid, write_text
 
-ARGS = (7, "USRW12600001", True, "Walk My Walk", "US", "stream", 12, Decimal("0.5"), "USD",
-        "2026-10", "Spotify", None, None, None, "S1 SubscriptionModel")
+ARGS = (
+    7,
+    "USRW12600001",
+    True,
+    "Walk My Walk",
+    "US",
+    "stream",
+    12,
+    Decimal("0.5"),
+    "USD",
+    "2026-10",
+    "Spotify",
+    None,
+    None,
+    None,
+    "S1 SubscriptionModel",
+)
 
 
 def test_fast_line_builds_an_ordinary_frozen_revenue_line() -> None:
@@ -30,14 +45,17 @@ def test_fast_line_builds_an_ordinary_frozen_revenue_line() -> None:
         fast.amount = Decimal(1)  # type: ignore[misc]
 
 
-@pytest.mark.parametrize(("head", "declared", "expected"), [
-    (codecs.BOM_UTF8 + b"x", None, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE + b"x\x00", None, "utf-16"),
-    (codecs.BOM_UTF16_BE + b"\x00x", "latin-1", "utf-16"),  # the BOM wins
-    (b"abc", "latin-1", "iso8859-1"),
-    (b"abc", "UTF8", "utf-8-sig"),
-    (b"abc", None, "utf-8-sig"),
-])
+@pytest.mark.parametrize(
+    ("head", "declared", "expected"),
+    [
+        (codecs.BOM_UTF8 + b"x", None, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE + b"x\x00", None, "utf-16"),
+        (codecs.BOM_UTF16_BE + b"\x00x", "latin-1", "utf-16"),  # the BOM wins
+        (b"abc", "latin-1", "iso8859-1"),
+        (b"abc", "UTF8", "utf-8-sig"),
+        (b"abc", None, "utf-8-sig"),
+    ],
+)
 def test_encoding_choice(head: bytes, declared: str | None, expected: str) -> None:
     assert choose_encoding(head, declared) == expected
 
@@ -71,15 +89,18 @@ def test_empty_file_is_a_clean_error(tmp_path: Path, fmt: str) -> None:
         open_revenue_file(path, fmt=fmt).validate()
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("1,234.56", "thousands separator"),
-    ("1 234.56", "thousands separator"),
-    ("(12.50)", "minus sign"),
-    ("12.5.1", "not a number"),
-    ("", "empty"),
-    ("NaN", "not a finite number"),
-    ("0.00000000001", "more than 10 decimal places"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,234.56", "thousands separator"),
+        ("1 234.56", "thousands separator"),
+        ("(12.50)", "minus sign"),
+        ("12.5.1", "not a number"),
+        ("", "empty"),
+        ("NaN", "not a finite number"),
+        ("0.00000000001", "more than 10 decimal places"),
+    ],
+)
 def test_parse_money_refuses_clearly(text: str, message: str) -> None:
     with pytest.raises(FieldError, match=message):
         parse_money(text)
@@ -93,27 +114,33 @@ def test_parse_money_exact() -> None:
         parse_money("1.234,5", ",")
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("1,204,433", "thousands separator"),
-    ("12.0", "not a whole number"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("1,204,433", "thousands separator"),
+        ("12.0", "not a whole number"),
+        ("", "empty"),
+    ],
+)
 def test_parse_quantity_refuses_clearly(text: str, message: str) -> None:
     with pytest.raises(FieldError, match=message):
         parse_quantity(text)
 
 
-@pytest.mark.parametrize(("word", "usage"), [
-    ("OnDemandStream", "stream"),
-    ("ProgrammedContentStream", "stream"),
-    ("Streaming", "stream"),
-    ("Permanent Download", "download"),
-    ("UGC", "ugc"),
-    ("UserGeneratedContent", "ugc"),
-    ("NonInteractiveStream", "radio"),
-    ("Webcast", "radio"),
-    ("Ringtone", None),
-])
+@pytest.mark.parametrize(
+    ("word", "usage"),
+    [
+        ("OnDemandStream", "stream"),
+        ("ProgrammedContentStream", "stream"),
+        ("Streaming", "stream"),
+        ("Permanent Download", "download"),
+        ("UGC", "ugc"),
+        ("UserGeneratedContent", "ugc"),
+        ("NonInteractiveStream", "radio"),
+        ("Webcast", "radio"),
+        ("Ringtone", None),
+    ],
+)
 def test_usage_vocabulary(word: str, usage: str | None) -> None:
     assert map_usage(word) == usage
 
@@ -122,8 +149,9 @@ def test_usage_vocabulary(word: str, usage: str | None) -> None:
 def test_progress_reports_bytes_on_disk_for_both_passes(tmp_path: Path, gz: bool) -> None:
     path = write_text(tmp_path / "x.tsv", sample_dsr_us_text() * 1, gz=gz)
     seen: list[tuple[str, int, int]] = []
-    parsed = open_revenue_file(path, progress=lambda phase, done, total: seen.append(
-        (phase, done, total)))
+    parsed = open_revenue_file(
+        path, progress=lambda phase, done, total: seen.append((phase, done, total))
+    )
     list(parsed)
     size = path.stat().st_size
     phases = [phase for phase, _, _ in seen]

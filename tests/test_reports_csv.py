@@ -43,8 +43,13 @@ def test_lines_are_written_at_full_precision_and_add_up(build) -> None:
     assert sum((D(r["amount"]) for r in lines), D(0)) + adjustments == summary["earned"]
     for record, kind in (("fee", "fees"), ("recoupment", "recouped"), ("payment", "paid")):
         assert sum((D(r["amount"]) for r in rows if r["record"] == record), D(0)) == summary[kind]
-    assert summary["closing"] == (summary["opening"] + summary["earned"] - summary["fees"]
-                                  - summary["recouped"] - summary["paid"])
+    assert summary["closing"] == (
+        summary["opening"]
+        + summary["earned"]
+        - summary["fees"]
+        - summary["recouped"]
+        - summary["paid"]
+    )
     assert summary["closing"] == summary["payable_now"] + summary["carried_forward"]
     assert {r["period"] for r in rows} == {statement.period}
     assert {r["party_id"] for r in rows} == {statement.party.id}
@@ -79,18 +84,27 @@ def test_summary_and_identity_rows() -> None:
 
 
 def test_formula_injection_is_neutralised_but_negative_amounts_stay_numbers() -> None:
-    party = PartyInfo(id="P-EVIL", name="=HYPERLINK(\"http://x\",\"click\")", kind="artist",
-                      email="@SUM(1+1)")
+    party = PartyInfo(
+        id="P-EVIL", name='=HYPERLINK("http://x","click")', kind="artist", email="@SUM(1+1)"
+    )
     lines = [
-        line("USRW12600001", "+cmd|' /C calc'!A0", "-2+3", "\tUS", "\rstream", 10,
-             "-12.5000000000"),
-        line("USRW12600001", "Plain title - with a dash", "Spotify", "US", "stream", 10,
-             "100.0000000000"),
+        line(
+            "USRW12600001", "+cmd|' /C calc'!A0", "-2+3", "\tUS", "\rstream", 10, "-12.5000000000"
+        ),
+        line(
+            "USRW12600001",
+            "Plain title - with a dash",
+            "Spotify",
+            "US",
+            "stream",
+            10,
+            "100.0000000000",
+        ),
     ]
     data = render_csv(build_statement(party, lines))
     rows = read(data)
     info = {r["kind"]: r["description"] for r in rows if r["record"] == "info"}
-    assert info["party_name"] == "'=HYPERLINK(\"http://x\",\"click\")"
+    assert info["party_name"] == '\'=HYPERLINK("http://x","click")'
     assert info["party_email"] == "'@SUM(1+1)"
     evil = next(r for r in rows if r["record"] == "line" and r["amount"].startswith("-"))
     assert evil["track_title"] == "'+cmd|' /C calc'!A0"

@@ -61,8 +61,12 @@ def fmt(amount: Decimal, st: Statement) -> str:
     return format_amount(shown(amount, st), st.currency, st.locale)
 
 
-def expect_column(st: Statement, rows: list[tuple[list[str], Decimal]], total_cells: list[str],
-                  exact_total: Decimal) -> list[str]:
+def expect_column(
+    st: Statement,
+    rows: list[tuple[list[str], Decimal]],
+    total_cells: list[str],
+    exact_total: Decimal,
+) -> list[str]:
     """The phrases a table must contain: each row with its rounded amount, a Rounding row
     when the rounded rows do not add up, and the total row."""
     phrases = [" ".join([*cells, fmt(amount, st)]) for cells, amount in rows]
@@ -77,8 +81,9 @@ def expect_column(st: Statement, rows: list[tuple[list[str], Decimal]], total_ce
 K = TypeVar("K")
 
 
-def grouped(lines: Iterable[StatementLine], key: Callable[[StatementLine], K]
-            ) -> dict[K, tuple[int, Decimal]]:
+def grouped(
+    lines: Iterable[StatementLine], key: Callable[[StatementLine], K]
+) -> dict[K, tuple[int, Decimal]]:
     out: dict[K, tuple[int, Decimal]] = defaultdict(lambda: (0, D(0)))
     for ln in lines:
         q, a = out[key(ln)]
@@ -90,18 +95,29 @@ def expected_phrases(st: Statement) -> list[str]:
     """Every figure the statement must show, recomputed from its lines and movements."""
     s, loc, code = st.summary, st.locale, st.currency
     phrases = [
-        st.operator.name, st.party.name, f"Party ID {st.party.id}",
-        f"Period {st.period} · Currency {code}", format_period(st.period, loc),
+        st.operator.name,
+        st.party.name,
+        f"Party ID {st.party.id}",
+        f"Period {st.period} · Currency {code}",
+        format_period(st.period, loc),
         format_amount_with_currency(s.payable_now, code, loc),
     ]
-    phrases += [f"{k} {v}" for k, v in (("IPI", st.party.ipi), ("ISNI", st.party.isni),
-                                        ("Email", st.party.email)) if v]
+    phrases += [
+        f"{k} {v}"
+        for k, v in (("IPI", st.party.ipi), ("ISNI", st.party.isni), ("Email", st.party.email))
+        if v
+    ]
     if s.carry_reason:
         phrases.append(f"Reason: {s.carry_reason}")
 
     # The balance walk: opening + earned - fees - recouped - paid = closing.
-    walk = [("Opening balance", s.opening), ("Earnings", s.earned), ("Fees", -s.fees),
-            ("Recoupment of advances", -s.recouped), ("Payments made", -s.paid)]
+    walk = [
+        ("Opening balance", s.opening),
+        ("Earnings", s.earned),
+        ("Fees", -s.fees),
+        ("Recoupment of advances", -s.recouped),
+        ("Payments made", -s.paid),
+    ]
     phrases += [f"{label} {fmt(v, st)}" for label, v in walk]
     closing = s.opening + s.earned - s.fees - s.recouped - s.paid
     assert closing == s.closing
@@ -112,8 +128,10 @@ def expected_phrases(st: Statement) -> list[str]:
     lines = st.lines
     all_units = sum(ln.quantity for ln in lines)
     all_amount = sum((ln.amount for ln in lines), D(0))
-    by_track = grouped(lines, lambda ln: (ln.isrc, ln.track_title, ln.role, ln.share,
-                                          ln.rule_ref, ln.attribution_weight))
+    by_track = grouped(
+        lines,
+        lambda ln: (ln.isrc, ln.track_title, ln.role, ln.share, ln.rule_ref, ln.attribution_weight),
+    )
     weights = any(ln.attribution_weight is not None for ln in lines)
     rows = []
     for (isrc, title, role, share, rule, weight), (q, a) in by_track.items():
@@ -133,12 +151,15 @@ def expected_phrases(st: Statement) -> list[str]:
         rows = [([label(k), format_quantity(q, loc)], a) for k, (q, a) in groups.items()]
         phrases += expect_column(st, rows, [format_quantity(all_units, loc)], all_amount)
 
-    for group, sign in ((st.adjustments, 1), (st.fees, -1), (st.recoupments, -1),
-                        (st.payments, -1)):
+    for group, sign in (
+        (st.adjustments, 1),
+        (st.fees, -1),
+        (st.recoupments, -1),
+        (st.payments, -1),
+    ):
         if group:
             rows = [([m.date, humanise(m.kind), m.description], sign * m.amount) for m in group]
-            phrases += expect_column(st, rows, [],
-                                     sum((sign * m.amount for m in group), D(0)))
+            phrases += expect_column(st, rows, [], sum((sign * m.amount for m in group), D(0)))
     return phrases
 
 
@@ -209,8 +230,9 @@ def test_identical_bytes_in_a_fresh_process() -> None:
         "from reports.pdf import render_pdf;"
         "print(hashlib.sha256(render_pdf(licensor_statement())).hexdigest())"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == hashlib.sha256(render_pdf(licensor_statement())).hexdigest()
 
 
@@ -220,9 +242,15 @@ def test_different_statements_give_different_bytes() -> None:
 
 def test_german_locale_formats_amounts_and_the_period() -> None:
     base = producer_statement()
-    st = build_statement(base.party, list(base.lines), opening=base.summary.opening,
-                         adjustments=base.adjustments, fees=base.fees, payments=base.payments,
-                         locale="de_DE")
+    st = build_statement(
+        base.party,
+        list(base.lines),
+        opening=base.summary.opening,
+        adjustments=base.adjustments,
+        fees=base.fees,
+        payments=base.payments,
+        locale="de_DE",
+    )
     _, text = pdf_text(render_pdf(st))
     assert "Oktober 2026" in text
     assert "Spotify 25.227.556 76.906,67" in text
@@ -239,8 +267,20 @@ def test_a_party_with_only_a_balance_gets_a_statement() -> None:
 
 def test_markup_characters_in_names_are_shown_literally() -> None:
     party = PartyInfo(id="P-AMP", name="Smith & Sons <Ltd> </para>", kind="label")
-    st = build_statement(party, [line("USRW12600001", "A&B <i>not italic</i>", "Spotify",
-                                      "US", "stream", 10, "60.0000000000")])
+    st = build_statement(
+        party,
+        [
+            line(
+                "USRW12600001",
+                "A&B <i>not italic</i>",
+                "Spotify",
+                "US",
+                "stream",
+                10,
+                "60.0000000000",
+            )
+        ],
+    )
     _, text = pdf_text(render_pdf(st))
     assert "Smith & Sons <Ltd> </para>" in text
     assert "A&B <i>not italic</i>" in text

@@ -34,8 +34,13 @@ UNIT = Decimal("1e-10")
 PARTIES = ["label", "rust", "curator", "music", "voice", "lic-a", "lic-b", "lic-c"]
 CATALOG = {
     "parties": [
-        {"id": p, "name": p.title(), "kind": "company", "payout_currency": "USD",
-         **({"operator": "true"} if p == "label" else {})}
+        {
+            "id": p,
+            "name": p.title(),
+            "kind": "company",
+            "payout_currency": "USD",
+            **({"operator": "true"} if p == "label" else {}),
+        }
         for p in PARTIES
     ],
     "tracks": [
@@ -77,8 +82,14 @@ def agreement(**over: Any) -> dict[str, Any]:
         "scope": {"tracks": ["USRW12600001", "USRW12600002"]},
         "fees": [
             {"id": "dist", "party": "label", "percent": "15%"},
-            {"id": "voice", "party": "voice", "per_unit": "0.0001", "currency": "USD",
-             "cap": "5%", "when": {"usage": "stream"}},
+            {
+                "id": "voice",
+                "party": "voice",
+                "per_unit": "0.0001",
+                "currency": "USD",
+                "cap": "5%",
+                "when": {"usage": "stream"},
+            },
         ],
         "rules": [
             {
@@ -95,7 +106,10 @@ def agreement(**over: Any) -> dict[str, Any]:
                 "id": "ugc",
                 "priority": "10",
                 "when": {"usage": "ugc"},
-                "shares": [{"party": "curator", "share": "1/3"}, {"party": "label", "share": "remaining"}],
+                "shares": [
+                    {"party": "curator", "share": "1/3"},
+                    {"party": "label", "share": "remaining"},
+                ],
             },
         ],
     }
@@ -109,8 +123,14 @@ def load(catalog: Catalog, *agreements: dict[str, Any]) -> tuple[Agreement, ...]
 
 def line(amount: str = "1000.00", **over: Any) -> LineContext:
     fields: dict[str, Any] = {
-        "isrc": "USRW12600001", "source": "Spotify", "territory": "US", "usage": "stream",
-        "period": "2026-10", "amount": Decimal(amount), "currency": "USD", "quantity": 250_000,
+        "isrc": "USRW12600001",
+        "source": "Spotify",
+        "territory": "US",
+        "usage": "stream",
+        "period": "2026-10",
+        "amount": Decimal(amount),
+        "currency": "USD",
+        "quantity": 250_000,
     }
     fields.update(over)
     return LineContext(**fields)
@@ -135,7 +155,8 @@ def test_a_stream_line_is_split_after_fees(catalog: Catalog) -> None:
     assert sum(p.amount for p in result.parts) == Decimal("1000.00")
     assert result.matched == "walk@v1#standard"
     assert {p.rule_ref for p in result.parts if p.kind == "fee"} == {
-        "walk@v1#fee:dist", "walk@v1#fee:voice"
+        "walk@v1#fee:dist",
+        "walk@v1#fee:voice",
     }
 
 
@@ -172,7 +193,9 @@ def test_the_attribution_report_divides_the_licensors_pool(catalog: Catalog) -> 
     assert pools["lic-c"].share == Fraction(15, 100) * Fraction(1, 2)
     assert pools["lic-c"].amount == Decimal("61.875")  # half of 15% of 825
     # Another period has no report: declared weights, and no attribution weight shown.
-    other = resolve(line(period="2026-11"), load(catalog, agreement()), catalog, {"2026-10": report})
+    other = resolve(
+        line(period="2026-11"), load(catalog, agreement()), catalog, {"2026-10": report}
+    )
     assert all(p.attribution_weight is None for p in other.parts)
 
 
@@ -183,8 +206,12 @@ def test_a_tracks_own_attribution_rows_are_used_for_that_track_only(catalog: Cat
     resolver = Resolver(load(catalog, agreement()), catalog, report)
     first = resolver.resolve(line())
     second = resolver.resolve(line(isrc="USRW12600002"))
-    w1 = {p.party_id: p.attribution_weight for p in first.parts if p.role == "training_data_licensor"}
-    w2 = {p.party_id: p.attribution_weight for p in second.parts if p.role == "training_data_licensor"}
+    w1 = {
+        p.party_id: p.attribution_weight for p in first.parts if p.role == "training_data_licensor"
+    }
+    w2 = {
+        p.party_id: p.attribution_weight for p in second.parts if p.role == "training_data_licensor"
+    }
     # A licensor the report gives nothing gets no part at all.
     assert w1 == {"lic-a": Fraction(1, 2), "lic-b": Fraction(1, 2)}
     assert w2 == {"lic-c": Fraction(1)}
@@ -210,14 +237,18 @@ def test_lines_that_cannot_be_split_raise_named_errors(catalog: Catalog) -> None
     only_ugc["rules"] = only_ugc["rules"][1:]
     with pytest.raises(NoAgreement, match=r"no rule of walk@v1 matches"):
         resolve(line(), load(catalog, only_ugc), catalog)
-    with pytest.raises(FeeCurrencyMismatch, match="fee walk@v1#fee:voice is USD per unit but the line is in EUR"):
+    with pytest.raises(
+        FeeCurrencyMismatch, match="fee walk@v1#fee:voice is USD per unit but the line is in EUR"
+    ):
         resolve(line(currency="EUR"), agreements, catalog)
 
 
 def test_rules_loaded_separately_that_tie_are_ambiguous_at_resolution(catalog: Catalog) -> None:
     first = load(catalog, agreement())
     second = load(catalog, agreement(id="other"))  # each file alone is valid
-    with pytest.raises(AmbiguousRules, match="other@v1#standard and walk@v1#standard both match with priority 0"):
+    with pytest.raises(
+        AmbiguousRules, match="other@v1#standard and walk@v1#standard both match with priority 0"
+    ):
         resolve(line(), first + second, catalog)
 
 
@@ -225,7 +256,9 @@ def test_a_role_pool_with_nobody_on_a_new_track(catalog: Catalog) -> None:
     whole = agreement(scope={"catalog": "true"})
     agreements = load(catalog, whole)
     later = make_catalog([{"isrc": "USRW12600003", "title": "New", "display_artist": "X"}])
-    with pytest.raises(NoContributor, match="gives 20% to the curators, but no curator contributes"):
+    with pytest.raises(
+        NoContributor, match="gives 20% to the curators, but no curator contributes"
+    ):
         resolve(line(isrc="USRW12600003"), agreements, later)
 
 
@@ -262,16 +295,27 @@ def split_sheets(draw: st.DrawFn) -> dict[str, Any]:
         {"party": p, "share": f"{w}/{total}"} for p, w in zip(parties, raw, strict=True)
     ]
     if draw(st.booleans()):
-        shares.append({"role": "training_data_licensor", "share": "remaining",
-                       "divide_by": draw(st.sampled_from(["weights", "equal", "attribution"]))})
+        shares.append(
+            {
+                "role": "training_data_licensor",
+                "share": "remaining",
+                "divide_by": draw(st.sampled_from(["weights", "equal", "attribution"])),
+            }
+        )
         shares[0]["share"] = f"{raw[0]}/{total * 2}"
     fees: list[dict[str, Any]] = []
     for i in range(draw(st.integers(0, 3))):
         if draw(st.booleans()):
-            fees.append({"id": f"f{i}", "party": "label", "percent": f"{draw(st.integers(0, 100))}%"})
+            fees.append(
+                {"id": f"f{i}", "party": "label", "percent": f"{draw(st.integers(0, 100))}%"}
+            )
         else:
-            fee: dict[str, Any] = {"id": f"f{i}", "party": "voice", "currency": "USD",
-                                   "per_unit": str(Decimal(draw(st.integers(0, 10**6))) * UNIT)}
+            fee: dict[str, Any] = {
+                "id": f"f{i}",
+                "party": "voice",
+                "currency": "USD",
+                "per_unit": str(Decimal(draw(st.integers(0, 10**6))) * UNIT),
+            }
             if draw(st.booleans()):
                 fee["cap"] = f"{draw(st.integers(0, 100))}%"
             fees.append(fee)
@@ -280,7 +324,9 @@ def split_sheets(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=200, deadline=None)
 @given(sheet=split_sheets(), amount=amounts, quantity=st.integers(-(10**9), 10**9))
-def test_parts_always_sum_to_the_amount(sheet: dict[str, Any], amount: Decimal, quantity: int) -> None:
+def test_parts_always_sum_to_the_amount(
+    sheet: dict[str, Any], amount: Decimal, quantity: int
+) -> None:
     catalog = make_catalog()
     agreements = load(catalog, sheet)
     result = resolve(line(str(amount), quantity=quantity), agreements, catalog)
@@ -321,7 +367,9 @@ def example() -> tuple[Catalog, tuple[Agreement, ...]]:
 def test_explain_walk_my_walk() -> None:
     catalog, agreements = example()
     report = parse_attribution(
-        (ROOT / "examples/attribution-2026-10.csv").read_text(), "attribution.csv", "2026-10",
+        (ROOT / "examples/attribution-2026-10.csv").read_text(),
+        "attribution.csv",
+        "2026-10",
         catalog=catalog,
     )
     ctx = line(quantity=250_000)
@@ -329,8 +377,16 @@ def test_explain_walk_my_walk() -> None:
     assert result.matched == "walk-my-walk@v2#standard"
     assert sum(p.amount for p in result.example_parts) == Decimal("1000.00")
     parties = {p.party_id for p in result.example_parts}
-    assert {"rust-label", "rust", "hook-curator", "musiclm-vendor", "jukebox-vendor",
-            "northern-lights", "sunset-catalog", "blue-harbor"} <= parties
+    assert {
+        "rust-label",
+        "rust",
+        "hook-curator",
+        "musiclm-vendor",
+        "jukebox-vendor",
+        "northern-lights",
+        "sunset-catalog",
+        "blue-harbor",
+    } <= parties
     text = result.render_text()
     assert "rule applied: walk-my-walk@v2#standard" in text
     assert "walk-my-walk@v2#ugc (priority 10) does not match: usage stream is not ugc" in text
@@ -348,8 +404,12 @@ def test_explain_a_ugc_line_and_an_unknown_track() -> None:
     catalog, agreements = example()
     result = explain(line(usage="ugc", source="TikTok", quantity=0), agreements, catalog)
     assert result.matched == "walk-my-walk@v2#ugc"
-    assert any("fee voice-licence does not apply: usage ugc is not stream" in r for r in result.reasons)
-    assert any("without an attribution report for 2026-10, by declared" in s.basis for s in result.shares)
+    assert any(
+        "fee voice-licence does not apply: usage ugc is not stream" in r for r in result.reasons
+    )
+    assert any(
+        "without an attribution report for 2026-10, by declared" in s.basis for s in result.shares
+    )
     with pytest.raises(NoAgreement, match="not in the catalog"):
         explain(line(isrc="QZK6H2600014"), agreements, catalog)
 
@@ -380,13 +440,18 @@ def test_an_example_context_for_explain_without_flags() -> None:
 def test_a_pool_can_follow_one_models_attribution_weights(catalog: Catalog) -> None:
     report = parse_attribution(
         "licensor,model,weight\nlic-a,MusicLM,3\nlic-b,MusicLM,1\nlic-c,Jukebox,1\n",
-        "r.csv", "2026-10",
+        "r.csv",
+        "2026-10",
     )
     a = agreement(fees=[])
     a["rules"][0]["shares"][3]["model"] = "jukebox"
     result = resolve(line(), load(catalog, a), catalog, report)
-    pool = {p.party_id: p.attribution_weight for p in result.parts if p.role == "training_data_licensor"}
+    pool = {
+        p.party_id: p.attribution_weight for p in result.parts if p.role == "training_data_licensor"
+    }
     assert pool == {"lic-c": Fraction(1)}
     whole = resolve(line(), load(catalog, agreement(fees=[])), catalog, report)
-    pool = {p.party_id: p.attribution_weight for p in whole.parts if p.role == "training_data_licensor"}
+    pool = {
+        p.party_id: p.attribution_weight for p in whole.parts if p.role == "training_data_licensor"
+    }
     assert pool == {"lic-a": Fraction(3, 5), "lic-b": Fraction(1, 5), "lic-c": Fraction(1, 5)}

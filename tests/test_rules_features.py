@@ -106,9 +106,7 @@ def catalog_with(world: World, operator: str, isrc: str, datatable: list[list[st
 
 
 @given(
-    parsers.parse(
-        'the agreement "{agreement_id}" for "{isrc}" from {period} with the split sheet:'
-    )
+    parsers.parse('the agreement "{agreement_id}" for "{isrc}" from {period} with the split sheet:')
 )
 def agreement_with(
     world: World, agreement_id: str, isrc: str, period: str, datatable: list[list[str]]
@@ -144,7 +142,9 @@ def rule_with(
 
 @given(parsers.re(r'a fee "(?P<fee_id>[^"]+)" of (?P<percent>[\d.]+%) to "(?P<party>[^"]+)"$'))
 def percent_fee(world: World, fee_id: str, percent: str, party: str) -> None:
-    world.agreement.setdefault("fees", []).append({"id": fee_id, "party": party, "percent": percent})
+    world.agreement.setdefault("fees", []).append(
+        {"id": fee_id, "party": party, "percent": percent}
+    )
 
 
 @given(
@@ -153,7 +153,9 @@ def percent_fee(world: World, fee_id: str, percent: str, party: str) -> None:
         r'to "(?P<party>[^"]+)"(?: capped at (?P<cap>[\d.]+%))?$'
     )
 )
-def per_unit_fee(world: World, fee_id: str, rate: str, cur: str, party: str, cap: str | None) -> None:
+def per_unit_fee(
+    world: World, fee_id: str, rate: str, cur: str, party: str, cap: str | None
+) -> None:
     fee: dict[str, Any] = {
         "id": fee_id,
         "party": party,

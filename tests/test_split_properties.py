@@ -46,7 +46,10 @@ def scenarios(draw: st.DrawFn) -> tuple[str, str | None, list[tuple[str, ...]]]:
         "  - {id: label, name: Label, kind: company, payout_currency: USD, operator: true}",
         *(f"  - {{id: {p}, name: Party {p}, kind: person, payout_currency: USD}}" for p in PARTIES),
         "tracks:",
-        *(f"  - {{isrc: {_isrc(i)}, title: Track {i}, display_artist: Someone}}" for i in range(n_tracks)),
+        *(
+            f"  - {{isrc: {_isrc(i)}, title: Track {i}, display_artist: Someone}}"
+            for i in range(n_tracks)
+        ),
         "contributions:",
     ]
     agreements: list[str] = []
@@ -62,7 +65,8 @@ def scenarios(draw: st.DrawFn) -> tuple[str, str | None, list[tuple[str, ...]]]:
         remaining = draw(st.booleans())
         total = sum(weights) + (draw(st.integers(1, 9)) if remaining else 0)
         shares = [
-            f"          - {{party: {p}, share: {w}/{total}}}" for p, w in zip(members, weights, strict=True)
+            f"          - {{party: {p}, share: {w}/{total}}}"
+            for p, w in zip(members, weights, strict=True)
         ]
         if remaining:
             shares.append("          - {party: label, role: label, share: remaining}")
@@ -74,7 +78,7 @@ def scenarios(draw: st.DrawFn) -> tuple[str, str | None, list[tuple[str, ...]]]:
             rate = Decimal(draw(st.integers(0, 10_000))).scaleb(-6)
             cap = draw(st.sampled_from(["", ", cap: 5%", ", cap: 1/3"]))
             fees.append(
-                f"      - {{id: unit, party: {vendor}, per_unit: \"{rate}\", currency: USD{cap}}}"
+                f'      - {{id: unit, party: {vendor}, per_unit: "{rate}", currency: USD{cap}}}'
             )
         agreements += [
             f"  - id: a{i}",
@@ -93,13 +97,17 @@ def scenarios(draw: st.DrawFn) -> tuple[str, str | None, list[tuple[str, ...]]]:
         st.lists(
             st.builds(
                 lambda isrc, store, qty, units, month: fx.distrokid_row(
-                    isrc=isrc, store=store, quantity=str(qty), earnings=str(Decimal(units).scaleb(-8)),
-                    sale_month=month, source_type="Stream",
+                    isrc=isrc,
+                    store=store,
+                    quantity=str(qty),
+                    earnings=str(Decimal(units).scaleb(-8)),
+                    sale_month=month,
+                    source_type="Stream",
                 ),
                 st.sampled_from(isrcs),
                 st.sampled_from(["Spotify", "Apple Music", "Deezer"]),
                 st.integers(-1000, 10**6),
-                st.integers(-10**10, 10**12),
+                st.integers(-(10**10), 10**12),
                 st.sampled_from(["2026-10", "2026-10", "2026-09"]),
             ),
             min_size=1,
@@ -140,9 +148,7 @@ def test_earnings_plus_fees_plus_suspense_equal_imported_revenue(
                 tb = journal.trial_balance(s)
                 journal.verify(s)
             # the file's own total, line by line, exactly
-            assert imported.ledger_total == sum(
-                (Decimal(r[13]) for r in rows), Decimal(0)
-            )
+            assert imported.ledger_total == sum((Decimal(r[13]) for r in rows), Decimal(0))
             assert tb.balanced, tb.totals
             assert _sum(tb, "receivable:") == imported.ledger_total
             assert _sum(tb, accounts.UNDISTRIBUTED) == 0
@@ -150,11 +156,15 @@ def test_earnings_plus_fees_plus_suspense_equal_imported_revenue(
             assert -owed == imported.ledger_total
             # the run's own account of it agrees
             # (its changes include the suspense account for revenue no agreement covers)
-            held = sum((c.net for c in result.changes if c.account == accounts.SUSPENSE), Decimal(0))
+            held = sum(
+                (c.net for c in result.changes if c.account == accounts.SUSPENSE), Decimal(0)
+            )
             assert held == result.suspense
             assert sum((c.net for c in result.changes), Decimal(0)) == result.revenue
             assert result.revenue + imported.suspense_amount == imported.ledger_total
-            event(f"split groups: {min(result.groups, 3)}+, held in suspense: {bool(result.suspense)}")
+            event(
+                f"split groups: {min(result.groups, 3)}+, held in suspense: {bool(result.suspense)}"
+            )
             event(f"fees to the operator: {_sum(tb, accounts.FEES) != 0}")
             with db.write() as s:
                 assert run_split(s, "2026-10").unchanged
@@ -162,4 +172,3 @@ def test_earnings_plus_fees_plus_suspense_equal_imported_revenue(
             db.dispose()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-

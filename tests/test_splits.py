@@ -95,7 +95,9 @@ ATTRIBUTION = "licensor,model,isrc,weight\nlic-a,,,2\nlic-b,,,1\n"  # 2:1
 
 OCTOBER = (
     fx.distrokid_row(store="Spotify", isrc=T1, quantity="100000", country="US", earnings="1000.00"),
-    fx.distrokid_row(store="Apple Music", isrc=T1, quantity="1000", country="US", earnings="100.00"),
+    fx.distrokid_row(
+        store="Apple Music", isrc=T1, quantity="1000", country="US", earnings="100.00"
+    ),
     fx.distrokid_row(store="Deezer", isrc=T1, quantity="7", country="FR", earnings="0.07"),
 )
 
@@ -218,7 +220,12 @@ def test_worked_example_fees_pool_by_attribution_capped_vendor_fee_advance_payou
     for party, e in EXPECTED.items():
         b = got[party]
         assert (b.opening, b.earned, b.fees, b.recouped, b.paid, b.closing) == (
-            D(0), D(e.earned), D(e.fees), D(e.recouped), D(e.paid), D(e.closing)
+            D(0),
+            D(e.earned),
+            D(e.fees),
+            D(e.recouped),
+            D(e.paid),
+            D(e.closing),
         ), party
         assert b.check() and b.advance_outstanding == 0
     # the bank paid the advance and the payouts: 100.00 + 469.43
@@ -232,7 +239,9 @@ def test_worked_example_fees_pool_by_attribution_capped_vendor_fee_advance_payou
     assert again.total_paid == 0 and table_counts(database) == before
 
 
-def test_postings_trace_to_agreement_version_rule_and_run(database: Database, tmp_path: Path) -> None:
+def test_postings_trace_to_agreement_version_rule_and_run(
+    database: Database, tmp_path: Path
+) -> None:
     result = run_worked_example(database, tmp_path)
     with database.read() as s:
         run = s.get(SplitRun, result.run_id)
@@ -272,12 +281,17 @@ def test_late_file_posts_only_the_difference_and_dry_run_previews_it(
     #   prod 335.32 (+3.32)  cur 251.49 (+2.49)  lic-a 167.66 (+1.66)  lic-b 83.83 (+0.83)
     #   prod earned 404.00 (+4.00), fees 171.70 * 40% = 68.68 (+0.68): net +3.32
     # the difference sums to the late revenue: 1.50 + 0.20 + 3.32 + 2.49 + 1.66 + 0.83 = 10.00
-    late = (fx.distrokid_row(store="Spotify", isrc=T1, quantity="100", country="US",
-                             earnings="10.00"),)
+    late = (
+        fx.distrokid_row(store="Spotify", isrc=T1, quantity="100", country="US", earnings="10.00"),
+    )
     import_rows(database, tmp_path / "late.tsv", late)
     delta = {
-        "income:fees": D("1.50"), "vendor": D("0.20"), "prod": D("3.32"), "cur": D("2.49"),
-        "lic-a": D("1.66"), "lic-b": D("0.83"),
+        "income:fees": D("1.50"),
+        "vendor": D("0.20"),
+        "prod": D("3.32"),
+        "cur": D("2.49"),
+        "lic-a": D("1.66"),
+        "lic-b": D("0.83"),
     }
     before = table_counts(database)
     preview = split(database, dry_run=True)
@@ -312,13 +326,16 @@ def test_corrected_agreement_version_posts_only_the_difference(
     assert rerun.adjusts_run_id == first.run_id
     # every leg now names v2, so the others' legs move from v1 to v2 with a net change of 0
     assert {c.party_id: c.net for c in rerun.changes if c.net} == {
-        "prod": D("91.40581"), "cur": D("-91.40581")
+        "prod": D("91.40581"),
+        "cur": D("-91.40581"),
     }
     got = party_balances(database, "2026-10")
     # prod: earned 10% of 1100.07 more = 550.035; fees 10% of 170 + 16 + 0.0119 = 186.0119 more = 93.00595
     assert got["prod"].earned == D("550.035") and got["prod"].fees == D("93.00595")
     assert got["cur"].earned == D("220.014") and got["cur"].fees == D("37.20238")
-    assert account_balance(database, accounts.advance("prod")) == 0  # the advance was not paid twice
+    assert (
+        account_balance(database, accounts.advance("prod")) == 0
+    )  # the advance was not paid twice
     assert account_balance(database, accounts.BANK) == D("-100.00")
     assert_books_sound(database)
 
@@ -330,19 +347,29 @@ def test_per_unit_fee_counts_only_the_streams_of_revenue_being_split(
     without_t1 = "\n".join(x for x in CATALOG.splitlines() if T1 not in x) + "\n"
     with database.write() as s:
         catalog_store.load_catalog(s, without_t1, "catalog-0.yaml")
-    held = (fx.distrokid_row(store="Spotify", isrc=T1, quantity="100000", country="US",
-                             earnings="1000.00"),)
+    held = (
+        fx.distrokid_row(
+            store="Spotify", isrc=T1, quantity="100000", country="US", earnings="1000.00"
+        ),
+    )
     import_rows(database, tmp_path / "early.tsv", held)  # T1 unknown: held in suspense
     setup_ledger(database)  # now the catalog knows T1, and the agreement applies
-    known = (fx.distrokid_row(store="Spotify", isrc=T1, quantity="1000", country="US",
-                              earnings="100.00"),)
+    known = (
+        fx.distrokid_row(
+            store="Spotify", isrc=T1, quantity="1000", country="US", earnings="100.00"
+        ),
+    )
     import_rows(database, tmp_path / "october.tsv", known)  # the same group: Spotify US, stream
     result = split(database)  # suspense not resolved: only the 100.00 is split
     # as Apple Music in the worked example: voice 0.001 * 1000 = 1.00 (the cap, 2.00, not
     # reached); with the held line's 100000 streams it would wrongly be min(101.00, 2.00)
     assert {c.party_id: c.net for c in result.changes} == {
-        "income:fees": D("15.00"), "vendor": D("1.00"), "prod": D("33.60"), "cur": D("25.20"),
-        "lic-a": D("16.80"), "lic-b": D("8.40"),
+        "income:fees": D("15.00"),
+        "vendor": D("1.00"),
+        "prod": D("33.60"),
+        "cur": D("25.20"),
+        "lic-a": D("16.80"),
+        "lic-b": D("8.40"),
     }
 
 
@@ -360,7 +387,10 @@ def test_revenue_without_agreement_is_held_in_suspense_until_one_exists(
         catalog_store.load_agreements(s, B_SIDE, "b-side.yaml")
     rerun = split(database)
     assert rerun.suspense == 0
-    assert {c.party_id: c.net for c in rerun.changes} == {"prod": D("5.00"), "suspense:revenue": D("-5.00")}
+    assert {c.party_id: c.net for c in rerun.changes} == {
+        "prod": D("5.00"),
+        "suspense:revenue": D("-5.00"),
+    }
     assert account_balance(database, accounts.SUSPENSE) == 0
     assert party_balances(database)["prod"].closing == D("365.62324") + D("5.00") - D("100.00")
     assert_books_sound(database)
@@ -370,8 +400,11 @@ def test_split_of_the_next_month_with_the_advance_agreement_still_in_force(  # Q
     database: Database, tmp_path: Path
 ) -> None:
     run_worked_example(database, tmp_path)
-    nov = (fx.distrokid_row(sale_month="2026-11", store="Spotify", isrc=T1, quantity="1000",
-                            earnings="100.00"),)
+    nov = (
+        fx.distrokid_row(
+            sale_month="2026-11", store="Spotify", isrc=T1, quantity="1000", earnings="100.00"
+        ),
+    )
     import_rows(database, tmp_path / "november.tsv", nov, period="2026-11")
     result = split(database, "2026-11")
     # same as Apple Music in October: prod earned 40.00, fees 6.40
@@ -416,22 +449,33 @@ def test_rerun_for_a_closed_period_without_advances_lands_in_the_next_open_perio
         catalog_store.load_agreements(s, half, "b-side-v2.yaml")
     rerun = split(database)
     assert rerun.posted_in == "2026-11" and rerun.adjusts_run_id == first.run_id
-    assert {c.party_id: c.net for c in rerun.changes} == {"prod": D("-2.50"), "income:share": D("2.50")}
+    assert {c.party_id: c.net for c in rerun.changes} == {
+        "prod": D("-2.50"),
+        "income:share": D("2.50"),
+    }
     got = party_balances(database, "2026-11")["prod"]
     assert (got.opening, got.other + got.earned - got.fees, got.closing) == (
-        D("5.00"), D("-2.50"), D("2.50")
+        D("5.00"),
+        D("-2.50"),
+        D("2.50"),
     )
     with database.read() as s:
         assert entry_column(s, "period", "kind", "adjustment") == ["2026-11"]
     assert_books_sound(database)
 
 
-def test_payout_rounds_down_to_the_cent_and_respects_thresholds(database: Database, tmp_path: Path) -> None:
+def test_payout_rounds_down_to_the_cent_and_respects_thresholds(
+    database: Database, tmp_path: Path
+) -> None:
     run_worked_example(database, tmp_path)
     with database.read() as s:
         preview = pay(s, "2026-10", dry_run=True)
     assert {x.party_id: x.paid for x in preview.lines} == {
-        "prod": D("265.62"), "cur": D("0"), "lic-a": D("182.81"), "lic-b": D("0"), "vendor": D("21.00")
+        "prod": D("265.62"),
+        "cur": D("0"),
+        "lic-a": D("182.81"),
+        "lic-b": D("0"),
+        "vendor": D("21.00"),
     }
     assert all(x.paid + x.carried == x.balance for x in preview.lines)
     with database.write() as s:

@@ -77,26 +77,60 @@ def build_statement(
         payable = closing.quantize(currency(code).minor, rounding=ROUND_DOWN)
         reason = "remainder below one minor unit" if payable != closing else None
     summary = Summary(
-        opening=opening, earned=earned, fees=fee, recouped=recouped, paid=paid,
-        closing=closing, payable_now=payable, carried_forward=closing - payable,
+        opening=opening,
+        earned=earned,
+        fees=fee,
+        recouped=recouped,
+        paid=paid,
+        closing=closing,
+        payable_now=payable,
+        carried_forward=closing - payable,
         carry_reason=reason,
     )
     return Statement(
-        operator=OPERATOR, party=party, period="2026-10", currency=code, summary=summary,
-        lines=tuple(lines), adjustments=adjustments, fees=fees, recoupments=recoupments,
+        operator=OPERATOR,
+        party=party,
+        period="2026-10",
+        currency=code,
+        summary=summary,
+        lines=tuple(lines),
+        adjustments=adjustments,
+        fees=fees,
+        recoupments=recoupments,
         payments=payments,
         generated_from=("ledger sha256:4f2a9c1e0b7d", "split runs 41, 42"),
-        issued_on="2026-11-05", locale=locale, statement_id=f"ST-2026-10-{party.id}",
+        issued_on="2026-11-05",
+        locale=locale,
+        statement_id=f"ST-2026-10-{party.id}",
     )
 
 
-def line(isrc: str, title: str, source: str, territory: str, usage: str, quantity: int,
-         amount: str, *, role: str = "producer", share: str = "1/4",
-         rule: str = "wmw-split@2#producer", weight: Fraction | None = None) -> StatementLine:
+def line(
+    isrc: str,
+    title: str,
+    source: str,
+    territory: str,
+    usage: str,
+    quantity: int,
+    amount: str,
+    *,
+    role: str = "producer",
+    share: str = "1/4",
+    rule: str = "wmw-split@2#producer",
+    weight: Fraction | None = None,
+) -> StatementLine:
     return StatementLine(
-        isrc=isrc, track_title=title, role=role, share=parse_share(share), rule_ref=rule,
-        attribution_weight=weight, source=source, territory=territory, usage=usage,
-        quantity=quantity, amount=D(amount),
+        isrc=isrc,
+        track_title=title,
+        role=role,
+        share=parse_share(share),
+        rule_ref=rule,
+        attribution_weight=weight,
+        source=source,
+        territory=territory,
+        usage=usage,
+        quantity=quantity,
+        amount=D(amount),
     )
 
 
@@ -110,50 +144,133 @@ TRACKS = [
 def producer_statement() -> Statement:
     """Rust, the producer: three tracks, several sources, territories and usage types,
     a distribution fee, a mid-period payment, and an amount payable now."""
-    party = PartyInfo(id="P-RUST", name="Rust", kind="producer", ipi="00523879512",
-                      isni="0000000121032683", email="rust@example.com")
+    party = PartyInfo(
+        id="P-RUST",
+        name="Rust",
+        kind="producer",
+        ipi="00523879512",
+        isni="0000000121032683",
+        email="rust@example.com",
+    )
     lines = [
-        line("USRW12600001", "Walk My Walk", "Spotify", "US", "stream", 18_204_331,
-             "54612.9930000001"),
-        line("USRW12600001", "Walk My Walk", "Spotify", "GB", "stream", 6_120_004,
-             "19584.0128004444"),
-        line("USRW12600001", "Walk My Walk", "Apple Music", "US", "stream", 4_002_113,
-             "28014.7910000005"),
-        line("USRW12600001", "Walk My Walk", "YouTube", "DE", "ugc", 2_500_000,
-             "1875.0000000003"),
-        line("USRW12600001", "Walk My Walk", "TuneCore", "CA", "download", 812,
-             "649.6000000000"),
-        line("USRW12600002", "Walk My Walk (Club Mix)", "Spotify", "AU", "stream", 903_221,
-             "2709.6630000004"),
-        line("USRW12600002", "Walk My Walk (Club Mix)", "DistroKid", "FR", "stream", 250_004,
-             "750.0120000000"),
-        line("USRW12600002", "Walk My Walk (Club Mix)", "DistroKid", "FR", "stream", 0,
-             "-12.5000000000"),
-        line("USRW12600003", "Second Skin", "Apple Music", "CA", "stream", 120_553,
-             "843.8710000001"),
+        line(
+            "USRW12600001",
+            "Walk My Walk",
+            "Spotify",
+            "US",
+            "stream",
+            18_204_331,
+            "54612.9930000001",
+        ),
+        line(
+            "USRW12600001", "Walk My Walk", "Spotify", "GB", "stream", 6_120_004, "19584.0128004444"
+        ),
+        line(
+            "USRW12600001",
+            "Walk My Walk",
+            "Apple Music",
+            "US",
+            "stream",
+            4_002_113,
+            "28014.7910000005",
+        ),
+        line("USRW12600001", "Walk My Walk", "YouTube", "DE", "ugc", 2_500_000, "1875.0000000003"),
+        line("USRW12600001", "Walk My Walk", "TuneCore", "CA", "download", 812, "649.6000000000"),
+        line(
+            "USRW12600002",
+            "Walk My Walk (Club Mix)",
+            "Spotify",
+            "AU",
+            "stream",
+            903_221,
+            "2709.6630000004",
+        ),
+        line(
+            "USRW12600002",
+            "Walk My Walk (Club Mix)",
+            "DistroKid",
+            "FR",
+            "stream",
+            250_004,
+            "750.0120000000",
+        ),
+        line(
+            "USRW12600002",
+            "Walk My Walk (Club Mix)",
+            "DistroKid",
+            "FR",
+            "stream",
+            0,
+            "-12.5000000000",
+        ),
+        line(
+            "USRW12600003", "Second Skin", "Apple Music", "CA", "stream", 120_553, "843.8710000001"
+        ),
         line("USRW12600003", "Second Skin", "YouTube", "US", "ugc", 77_001, "57.7507500000"),
-        line("USRW12600001", "Walk My Walk", "Spotify", "US", "stream", 0, "0.0000000004",
-             role="curator", share="1/20", rule="wmw-split@2#curator-assist"),
+        line(
+            "USRW12600001",
+            "Walk My Walk",
+            "Spotify",
+            "US",
+            "stream",
+            0,
+            "0.0000000004",
+            role="curator",
+            share="1/20",
+            rule="wmw-split@2#curator-assist",
+        ),
     ]
     return build_statement(
-        party, lines, opening=D("1200.4500000000"),
-        adjustments=(Movement("2026-10-20", "correction", "September Deezer line re-attributed",
-                              D("31.2500000000")),),
-        fees=(Movement("2026-10-31", "distribution_fee", "Distribution fee 1% of earnings",
-                       D("1089.3600000000")),),
-        payments=(Movement("2026-10-15", "payment", "Payment for September 2026 (SEPA)",
-                           D("1200.0000000000")),),
+        party,
+        lines,
+        opening=D("1200.4500000000"),
+        adjustments=(
+            Movement(
+                "2026-10-20",
+                "correction",
+                "September Deezer line re-attributed",
+                D("31.2500000000"),
+            ),
+        ),
+        fees=(
+            Movement(
+                "2026-10-31",
+                "distribution_fee",
+                "Distribution fee 1% of earnings",
+                D("1089.3600000000"),
+            ),
+        ),
+        payments=(
+            Movement(
+                "2026-10-15", "payment", "Payment for September 2026 (SEPA)", D("1200.0000000000")
+            ),
+        ),
     )
 
 
 def licensor_statement() -> Statement:
     """A training-data licensor paid from a licensor pool by attribution weight."""
-    party = PartyInfo(id="L-NORTHWIND", name="Northwind Songs Publishing",
-                      kind="training_data_licensor", email="royalties@northwind.example")
+    party = PartyInfo(
+        id="L-NORTHWIND",
+        name="Northwind Songs Publishing",
+        kind="training_data_licensor",
+        email="royalties@northwind.example",
+    )
     weight = Fraction(1271, 10000)
     lines = [
-        line(isrc, title, src, terr, "stream", qty, amount, role="training_data_licensor",
-             share="3/100", rule="ai-licensor-pool@1#pool", weight=weight)
+        line(
+            isrc,
+            title,
+            src,
+            terr,
+            "stream",
+            qty,
+            amount,
+            role="training_data_licensor",
+            share="3/100",
+            rule="ai-licensor-pool@1#pool",
+            weight=weight,
+        )
         for (isrc, title), src, terr, qty, amount in [
             (TRACKS[0], "Spotify", "US", 18_204_331, "208.1427330000"),
             (TRACKS[0], "Apple Music", "GB", 4_002_113, "106.8138333333"),
@@ -167,12 +284,30 @@ def cjk_statement() -> Statement:
     """A curator named in kanji, with an accented co-writer track title."""
     party = PartyInfo(id="P-YAMADA", name="山田太郎", kind="curator", email="taro@example.jp")
     lines = [
-        line("JPX0A2600001", "夜明けのリズム (Zoë Müller remix)", "LINE MUSIC", "JP", "stream",
-             2_000_000, "912.4400000000", role="curator", share="10%",
-             rule="yamada-curation@1#curator"),
-        line("JPX0A2600001", "夜明けのリズム (Zoë Müller remix)", "Spotify 韓国", "KR", "stream",
-             410_000, "150.0010000000", role="curator", share="10%",
-             rule="yamada-curation@1#curator"),
+        line(
+            "JPX0A2600001",
+            "夜明けのリズム (Zoë Müller remix)",
+            "LINE MUSIC",
+            "JP",
+            "stream",
+            2_000_000,
+            "912.4400000000",
+            role="curator",
+            share="10%",
+            rule="yamada-curation@1#curator",
+        ),
+        line(
+            "JPX0A2600001",
+            "夜明けのリズム (Zoë Müller remix)",
+            "Spotify 韓国",
+            "KR",
+            "stream",
+            410_000,
+            "150.0010000000",
+            role="curator",
+            share="10%",
+            rule="yamada-curation@1#curator",
+        ),
     ]
     return build_statement(party, lines, code="JPY", threshold=D(5000))
 
@@ -181,18 +316,39 @@ def below_threshold_statement() -> Statement:
     """A small licensor balance carried forward below the payment threshold."""
     party = PartyInfo(id="P-ZOE", name="Zoë Müller", kind="artist", isni="0000000359210022")
     lines = [
-        line("USRW12600003", "Second Skin", "Spotify", "DE", "stream", 3_001, "9.0030000000",
-             role="artist", share="5%", rule="second-skin@1#feature"),
-        line("USRW12600003", "Second Skin", "Deezer", "FR", "stream", 1_200, "3.1234567891",
-             role="artist", share="5%", rule="second-skin@1#feature"),
+        line(
+            "USRW12600003",
+            "Second Skin",
+            "Spotify",
+            "DE",
+            "stream",
+            3_001,
+            "9.0030000000",
+            role="artist",
+            share="5%",
+            rule="second-skin@1#feature",
+        ),
+        line(
+            "USRW12600003",
+            "Second Skin",
+            "Deezer",
+            "FR",
+            "stream",
+            1_200,
+            "3.1234567891",
+            role="artist",
+            share="5%",
+            rule="second-skin@1#feature",
+        ),
     ]
     return build_statement(party, lines, opening=D("17.2500000000"))
 
 
 def long_statement(n_tracks: int = 40) -> Statement:
     """A producer with a large catalogue: enough lines for a three-page statement."""
-    party = PartyInfo(id="P-CATALOGUE", name="Ngozi Okafor-Lindqvist", kind="producer",
-                      ipi="00523879512")
+    party = PartyInfo(
+        id="P-CATALOGUE", name="Ngozi Okafor-Lindqvist", kind="producer", ipi="00523879512"
+    )
     sources = ["Spotify", "Apple Music", "YouTube", "Amazon Music", "Deezer", "TIDAL"]
     territories = ["US", "GB", "DE", "FR", "CA", "AU", "JP", "BR", "SE", "NL", "MX", "ES"]
     usages = ["stream", "download", "ugc"]
@@ -200,20 +356,40 @@ def long_statement(n_tracks: int = 40) -> Statement:
     for i in range(n_tracks):
         for j in range(3):
             k = i * 3 + j
-            lines.append(line(
-                f"GBXYZ26{i:05d}", f"Track number {i + 1}", sources[k % len(sources)],
-                territories[k % len(territories)], usages[k % len(usages)], 1000 + 37 * k,
-                f"{(k * 7919) % 5000}.{(k * 104729) % 10**10:010d}",
-                rule=f"catalogue@3#t{i}",
-            ))
-    return build_statement(party, lines, unrecouped=D("25000"),
-                           recoupments=(Movement("2026-10-31", "recoupment",
-                                                 "Advance of 2025-01 recouped from earnings",
-                                                 D("4000.0000000000")),))
+            lines.append(
+                line(
+                    f"GBXYZ26{i:05d}",
+                    f"Track number {i + 1}",
+                    sources[k % len(sources)],
+                    territories[k % len(territories)],
+                    usages[k % len(usages)],
+                    1000 + 37 * k,
+                    f"{(k * 7919) % 5000}.{(k * 104729) % 10**10:010d}",
+                    rule=f"catalogue@3#t{i}",
+                )
+            )
+    return build_statement(
+        party,
+        lines,
+        unrecouped=D("25000"),
+        recoupments=(
+            Movement(
+                "2026-10-31",
+                "recoupment",
+                "Advance of 2025-01 recouped from earnings",
+                D("4000.0000000000"),
+            ),
+        ),
+    )
 
 
-ALL_BUILDERS = [producer_statement, licensor_statement, cjk_statement,
-                below_threshold_statement, long_statement]
+ALL_BUILDERS = [
+    producer_statement,
+    licensor_statement,
+    cjk_statement,
+    below_threshold_statement,
+    long_statement,
+]
 
 
 # ---------------------------------------------------------------------------
@@ -231,9 +407,11 @@ def test_every_builder_gives_a_consistent_statement(build) -> None:
 def test_totals_are_exact_sums_of_lines() -> None:
     statement = producer_statement()
     lines = statement.lines
-    for totals, key in ((totals_by_source(lines), "source"),
-                        (totals_by_territory(lines), "territory"),
-                        (totals_by_usage(lines), "usage")):
+    for totals, key in (
+        (totals_by_source(lines), "source"),
+        (totals_by_territory(lines), "territory"),
+        (totals_by_usage(lines), "usage"),
+    ):
         assert {t.key for t in totals} == {getattr(ln, key) for ln in lines}
         for total in totals:
             members = [ln for ln in lines if getattr(ln, key) == total.key]
@@ -255,7 +433,9 @@ def test_track_rows_keep_each_role_and_rule_apart() -> None:
     rows = totals_by_track(producer_statement().lines)
     wmw = [r for r in rows if r.isrc == "USRW12600001"]
     assert [(r.role, r.rule_ref) for r in wmw] == [
-        ("curator", "wmw-split@2#curator-assist"), ("producer", "wmw-split@2#producer")]
+        ("curator", "wmw-split@2#curator-assist"),
+        ("producer", "wmw-split@2#producer"),
+    ]
     assert wmw[1].amount == D("104736.3968004453")
     assert wmw[1].quantity == 18_204_331 + 6_120_004 + 4_002_113 + 2_500_000 + 812
 
@@ -275,8 +455,9 @@ def test_a_summary_that_does_not_add_up_is_refused() -> None:
 def test_a_payable_amount_with_sub_cent_digits_is_refused() -> None:
     statement = producer_statement()
     s = statement.summary
-    wrong = replace(s, payable_now=s.payable_now + D("0.001"),
-                    carried_forward=s.carried_forward - D("0.001"))
+    wrong = replace(
+        s, payable_now=s.payable_now + D("0.001"), carried_forward=s.carried_forward - D("0.001")
+    )
     with pytest.raises(StatementMismatch, match="minor units"):
         replace(statement, summary=wrong)
 
@@ -308,8 +489,13 @@ def test_display_rounding_follows_the_currency() -> None:
     assert round_display(D("1.2345"), "KWD") == D("1.234")
 
 
-amounts = st.decimals(min_value=D("-1000000"), max_value=D("1000000"), places=10,
-                      allow_nan=False, allow_infinity=False)
+amounts = st.decimals(
+    min_value=D("-1000000"),
+    max_value=D("1000000"),
+    places=10,
+    allow_nan=False,
+    allow_infinity=False,
+)
 
 
 @given(st.lists(amounts, max_size=40), st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
@@ -329,8 +515,11 @@ def test_displayed_column_always_adds_up(values: list[Decimal], code: str) -> No
 def test_a_walk_column_adds_up_to_its_given_total(values: list[Decimal]) -> None:
     exact_total = sum(values, D(0))
     column = display_column(values, "USD", total=exact_total)
-    assert sum(column.rows, D(0)) + column.rounding == column.total == round_display(
-        exact_total, "USD")
+    assert (
+        sum(column.rows, D(0)) + column.rounding
+        == column.total
+        == round_display(exact_total, "USD")
+    )
 
 
 line_strategy = st.builds(
@@ -350,8 +539,12 @@ line_strategy = st.builds(
 def test_every_breakdown_sums_to_the_lines(lines: list[StatementLine]) -> None:
     exact = sum((ln.amount for ln in lines), D(0))
     units = sum(ln.quantity for ln in lines)
-    for totals in (totals_by_source(lines), totals_by_territory(lines), totals_by_usage(lines),
-                   totals_by_track(lines)):
+    for totals in (
+        totals_by_source(lines),
+        totals_by_territory(lines),
+        totals_by_usage(lines),
+        totals_by_track(lines),
+    ):
         assert sum((t.amount for t in totals), D(0)) == exact
         assert sum(t.quantity for t in totals) == units
     assert totals_by_source(lines) == totals_by_source(list(reversed(lines)))

@@ -96,19 +96,31 @@ agreements:
 ATTRIBUTION = "licensor,model,isrc,weight\nlic-a,,,2\nlic-b,,,1\n"
 
 OCTOBER = (
-    fx.distrokid_row(store="Spotify", isrc=T1, quantity="100000", country="US",
-                     earnings="1000.00"),
-    fx.distrokid_row(store="Apple Music", isrc=T1, quantity="1000", country="GB",
-                     earnings="100.123456789"),
+    fx.distrokid_row(store="Spotify", isrc=T1, quantity="100000", country="US", earnings="1000.00"),
+    fx.distrokid_row(
+        store="Apple Music", isrc=T1, quantity="1000", country="GB", earnings="100.123456789"
+    ),
     fx.distrokid_row(store="Deezer", isrc=T2, quantity="7", country="FR", earnings="0.07"),
     fx.distrokid_row(store="Spotify", isrc=T2, quantity="3000", country="JP", earnings="45.10"),
     # a correction of September usage, reported in October: an adjustment on the statement
-    fx.distrokid_row(sale_month="2026-09", store="Spotify", isrc=T1, quantity="-200",
-                     country="US", earnings="-2.00"),
+    fx.distrokid_row(
+        sale_month="2026-09",
+        store="Spotify",
+        isrc=T1,
+        quantity="-200",
+        country="US",
+        earnings="-2.00",
+    ),
 )
 NOVEMBER = (
-    fx.distrokid_row(sale_month="2026-11", store="Spotify", isrc=T1, quantity="5000",
-                     country="US", earnings="50.00"),
+    fx.distrokid_row(
+        sale_month="2026-11",
+        store="Spotify",
+        isrc=T1,
+        quantity="5000",
+        country="US",
+        earnings="50.00",
+    ),
 )
 
 
@@ -151,15 +163,22 @@ def assert_every_figure_is_a_sum_of_postings(session: Session, st: Statement) ->
     earned_memos = "p.memo IN ('earned', 'fee', 'no agreement')"
     known = "p.memo IN ('earned', 'fee', 'no agreement', 'fees', 'recouped', 'paid')"
     assert s.opening == -raw(session, "e.period < :p", acct=acct, p=p)
-    assert s.earned == -raw(session, f"e.period = :p AND ({earned_memos} OR NOT {known})",
-                            acct=acct, p=p)
+    assert s.earned == -raw(
+        session, f"e.period = :p AND ({earned_memos} OR NOT {known})", acct=acct, p=p
+    )
     assert s.fees == raw(session, "e.period = :p AND p.memo = 'fees'", acct=acct, p=p)
     assert s.recouped == raw(session, "e.period = :p AND p.memo = 'recouped'", acct=acct, p=p)
-    paid_now = raw(session, "e.period = :p AND p.memo = 'paid' AND e.source_ref = :ref",
-                   acct=acct, p=p, ref=f"payout:{p}")
+    paid_now = raw(
+        session,
+        "e.period = :p AND p.memo = 'paid' AND e.source_ref = :ref",
+        acct=acct,
+        p=p,
+        ref=f"payout:{p}",
+    )
     assert s.payable_now == paid_now
-    assert s.paid + s.payable_now == raw(session, "e.period = :p AND p.memo = 'paid'",
-                                         acct=acct, p=p)
+    assert s.paid + s.payable_now == raw(
+        session, "e.period = :p AND p.memo = 'paid'", acct=acct, p=p
+    )
     assert s.closing == -raw(session, "e.period <= :p", acct=acct, p=p) + paid_now
     assert s.carried_forward == s.closing - s.payable_now
     # every line: the postings of its track, source, territory, usage and rule
@@ -169,8 +188,15 @@ def assert_every_figure_is_a_sum_of_postings(session: Session, st: Statement) ->
             "e.period = :p AND e.kind = 'split' AND e.source_ref = :ref AND p.isrc = :isrc "
             "AND p.source = :src AND p.territory = :terr AND p.usage = :usage "
             "AND p.rule_ref = :rule AND p.memo IN ('earned', 'fee') AND p.usage_period = :ref_p",
-            acct=acct, p=p, ref=f"split:{p}", isrc=ln.isrc, src=ln.source, terr=ln.territory,
-            usage=ln.usage, rule=ln.rule_ref, ref_p=p,
+            acct=acct,
+            p=p,
+            ref=f"split:{p}",
+            isrc=ln.isrc,
+            src=ln.source,
+            terr=ln.territory,
+            usage=ln.usage,
+            rule=ln.rule_ref,
+            ref_p=p,
         ), ln
         qty = session.execute(
             text(
@@ -179,16 +205,17 @@ def assert_every_figure_is_a_sum_of_postings(session: Session, st: Statement) ->
                 "AND i.status = 'posted' AND l.isrc = :isrc AND l.source = :src "
                 "AND l.territory = :terr AND l.usage = :usage AND l.usage_period = :p"
             ),
-            {"p": p, "isrc": ln.isrc, "src": ln.source, "terr": ln.territory,
-             "usage": ln.usage},
+            {"p": p, "isrc": ln.isrc, "src": ln.source, "terr": ln.territory, "usage": ln.usage},
         ).scalar_one()
         assert ln.quantity == max(int(qty), 0)
     # the movements add up to the summary (Statement checks it too; say it here)
     assert sum((m.amount for m in st.fees), D(0)) == s.fees
     assert sum((m.amount for m in st.recoupments), D(0)) == s.recouped
     assert sum((m.amount for m in st.payments), D(0)) == s.paid
-    assert sum((ln.amount for ln in st.lines), D(0)) + sum(
-        (m.amount for m in st.adjustments), D(0)) == s.earned
+    assert (
+        sum((ln.amount for ln in st.lines), D(0)) + sum((m.amount for m in st.adjustments), D(0))
+        == s.earned
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -267,7 +294,7 @@ def test_same_ledger_same_bytes_and_the_csv_is_safe_and_exact(
     assert second[0].read_bytes() == again["statement_2026-10_lic-b.csv"]
     rows = list(csv.reader(io.StringIO(second[0].read_bytes().decode("utf-8-sig"))))
     names = [r[-1] for r in rows if r[0] == "info" and r[4] == "party_name"]
-    assert names == ["'=HYPERLINK(\"http://x.example\") Songs"]
+    assert names == ['\'=HYPERLINK("http://x.example") Songs']
     with database.read() as s:
         st = build_statement(s, "lic-b", "2026-10")
     amounts = [r[18] for r in rows if r[0] == "line"]
@@ -293,8 +320,7 @@ def test_closed_period_statements_are_issued_once_and_never_change(
         assert sha == hashlib.sha256(content).hexdigest()
         assert issued[f"statement_2026-10_{party}.{fmt}"] == content
     assert refs[0].period == "2026-10" and refs[0].issued
-    assert refs[0].sha256 == {"csv": stored[("prod", "csv")][0],
-                              "pdf": stored[("prod", "pdf")][0]}
+    assert refs[0].sha256 == {"csv": stored[("prod", "csv")][0], "pdf": stored[("prod", "pdf")][0]}
 
     # Later postings: November revenue, and a new agreement version that re-splits
     # October (the adjustment lands in November, October being closed).

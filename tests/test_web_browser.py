@@ -64,13 +64,21 @@ def served(sqlite_database: Database) -> Iterator[tuple[str, Seeded]]:
     seeded = seed(sqlite_database)
     http = client(sqlite_database)
     admin = seeded.bearer(seeded.admin)
-    assert http.post("/api/admin/imports", params={"filename": DSR_NAME},
-                     content=sample_dsr_us_text().encode(), headers=admin).status_code == 201
+    assert (
+        http.post(
+            "/api/admin/imports",
+            params={"filename": DSR_NAME},
+            content=sample_dsr_us_text().encode(),
+            headers=admin,
+        ).status_code
+        == 201
+    )
     assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(sqlite_database), host="127.0.0.1", port=port,
-                       log_level="warning")
+        uvicorn.Config(
+            create_app(sqlite_database), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -89,8 +97,9 @@ def served(sqlite_database: Database) -> Iterator[tuple[str, Seeded]]:
 @pytest.fixture
 def page(tmp_path: Path) -> Iterator[Page]:
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                     headless=True)
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
         context = browser.new_context(accept_downloads=True)
         try:
             yield context.new_page()

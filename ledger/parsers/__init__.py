@@ -82,10 +82,17 @@ def detect_format(path: str | Path) -> str:
     return "csv"
 
 
-def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping | None = None,
-                      source: str | None = None, period: str | None = None,
-                      limit: int = 100, encoding: str | None = None,
-                      progress: Progress | None = None) -> ParsedFile:
+def open_revenue_file(
+    path: str | Path,
+    *,
+    fmt: str = "auto",
+    mapping: Mapping | None = None,
+    source: str | None = None,
+    period: str | None = None,
+    limit: int = 100,
+    encoding: str | None = None,
+    progress: Progress | None = None,
+) -> ParsedFile:
     """Open a revenue file for import: call ``validate()``, then iterate its lines.
 
     ``fmt='auto'`` detects the format (a given ``mapping`` means 'csv').
@@ -99,32 +106,52 @@ def open_revenue_file(path: str | Path, *, fmt: str = "auto", mapping: Mapping |
     """
     name = str(path)
     if fmt not in {"auto", *FORMATS}:
-        raise InputError([Problem(name, None, "format",
-                                  f"{fmt!r} is not a format; use auto, {', '.join(FORMATS)}")])
+        raise InputError(
+            [
+                Problem(
+                    name, None, "format", f"{fmt!r} is not a format; use auto, {', '.join(FORMATS)}"
+                )
+            ]
+        )
     parsed = _open(name, fmt, mapping, source, period, limit, encoding)
     parsed.progress = progress
     return parsed
 
 
-def _open(name: str, fmt: str, mapping: Mapping | None, source: str | None, period: str | None,
-          limit: int, encoding: str | None) -> ParsedFile:
+def _open(
+    name: str,
+    fmt: str,
+    mapping: Mapping | None,
+    source: str | None,
+    period: str | None,
+    limit: int,
+    encoding: str | None,
+) -> ParsedFile:
     if fmt == "auto":
         fmt = "csv" if mapping is not None else detect_format(name)
     if fmt == "dsr":
         return DsrFile(name, source=source, period=period, limit=limit, encoding=encoding)
     if fmt == "distrokid":
-        return TabularFile(name, DISTROKID_MAPPING, source=source, period=period, limit=limit,
-                           encoding=encoding)
+        return TabularFile(
+            name, DISTROKID_MAPPING, source=source, period=period, limit=limit, encoding=encoding
+        )
     if fmt == "tunecore":
-        return TabularFile(name, TUNECORE_MAPPING, source=source, period=period, limit=limit,
-                           encoding=encoding)
+        return TabularFile(
+            name, TUNECORE_MAPPING, source=source, period=period, limit=limit, encoding=encoding
+        )
     if mapping is None:
-        raise InputError([Problem(
-            name, None, "format",
-            "not a DSR, DistroKid or TuneCore file; describe its columns in a mapping file"
-            " (--mapping MAP.yaml)")])
-    return TabularFile(name, mapping, source=source, period=period, limit=limit,
-                       encoding=encoding)
+        raise InputError(
+            [
+                Problem(
+                    name,
+                    None,
+                    "format",
+                    "not a DSR, DistroKid or TuneCore file; describe its columns in a mapping file"
+                    " (--mapping MAP.yaml)",
+                )
+            ]
+        )
+    return TabularFile(name, mapping, source=source, period=period, limit=limit, encoding=encoding)
 
 
 # Re-exported for the fixtures and docs: the exact headers of the built-in formats.

@@ -87,11 +87,24 @@ class _LineBuilder:
 
     __slots__ = RevenueLine.__slots__
 
-    def __init__(self, line_no: int, isrc: str, isrc_valid: bool, title: str | None,
-                 territory: str, usage: str, quantity: int, amount: Decimal, currency: str,
-                 period: str, source: str, original_amount: Decimal | None,
-                 original_currency: str | None, fx_rate: Decimal | None,
-                 detail: str | None) -> None:
+    def __init__(
+        self,
+        line_no: int,
+        isrc: str,
+        isrc_valid: bool,
+        title: str | None,
+        territory: str,
+        usage: str,
+        quantity: int,
+        amount: Decimal,
+        currency: str,
+        period: str,
+        source: str,
+        original_amount: Decimal | None,
+        original_currency: str | None,
+        fx_rate: Decimal | None,
+        detail: str | None,
+    ) -> None:
         self.line_no = line_no
         self.isrc = isrc
         self.isrc_valid = isrc_valid
@@ -166,8 +179,15 @@ class ParsedFile:
 
     format: str = ""
 
-    def __init__(self, path: str, *, source: str | None = None, period: str | None = None,
-                 limit: int = PROBLEM_LIMIT, encoding: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        source: str | None = None,
+        period: str | None = None,
+        limit: int = PROBLEM_LIMIT,
+        encoding: str | None = None,
+    ) -> None:
         self.path = path
         self.name = str(path)
         self.source_override = source
@@ -194,8 +214,14 @@ class ParsedFile:
         sha = yield from self._lines()
         if sha != info.sha256:
             raise InputError(
-                [Problem(self.name, None, None,
-                         "the file changed while it was being imported; import it again")]
+                [
+                    Problem(
+                        self.name,
+                        None,
+                        None,
+                        "the file changed while it was being imported; import it again",
+                    )
+                ]
             )
 
     def _progress(self, phase: str) -> Callable[[int, int], None] | None:
@@ -276,9 +302,15 @@ def parse_quantity(text: str) -> int:
         return int(s)
     except ValueError:
         pass
-    if any(sep in s for sep in ",' \u00a0") and s.replace(",", "").replace("'", "").replace(
-        " ", ""
-    ).replace("\u00a0", "").lstrip("-").isdigit():
+    if (
+        any(sep in s for sep in ",' \u00a0")
+        and s.replace(",", "")
+        .replace("'", "")
+        .replace(" ", "")
+        .replace("\u00a0", "")
+        .lstrip("-")
+        .isdigit()
+    ):
         raise FieldError(f"{text!r} has a thousands separator; write the number without it")
     raise FieldError(f"{text!r} is not a whole number")
 
@@ -367,4 +399,3 @@ class IsrcCache:
 
 def freeze_totals(totals: dict[str, Decimal]) -> MappingProxyType[str, Decimal]:
     return MappingProxyType(dict(sorted(totals.items())))
-

@@ -16,9 +16,21 @@ from ledger.parsers.mapped import Mapping, make_mapping
 
 SOURCE: Final = "DistroKid"
 HEADER: Final = (
-    "Date Inserted", "Reporting Date", "Sale Month", "Store", "Artist", "Title", "ISRC", "UPC",
-    "Quantity", "Team Percentage", "Source Type", "Country of Sale",
-    "Songwriter Royalties Withheld (USD)", "Earnings (USD)", "Recoup (USD)",
+    "Date Inserted",
+    "Reporting Date",
+    "Sale Month",
+    "Store",
+    "Artist",
+    "Title",
+    "ISRC",
+    "UPC",
+    "Quantity",
+    "Team Percentage",
+    "Source Type",
+    "Country of Sale",
+    "Songwriter Royalties Withheld (USD)",
+    "Earnings (USD)",
+    "Recoup (USD)",
 )
 """The columns of a DistroKid bank-details export, in order. Open files with
 :func:`ledger.parsers.open_revenue_file` (``fmt='distrokid'`` or detected)."""
@@ -41,4 +53,3 @@ MAPPING: Final[Mapping] = make_mapping(
     unknown_usage="other",
     format="distrokid",
 )
-

@@ -105,13 +105,25 @@ LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
 
 REQUIRED: Final[dict[str, tuple[str, ...]]] = {
     "HEAD": ("MessageId", "UsageStartDate", "UsageEndDate", "SenderName"),
-    "SY01": ("SummaryRecordId", "CommercialModel", "Territory", "TotalUsages",
-             "CurrencyOfReporting", "NetRevenue"),
+    "SY01": (
+        "SummaryRecordId",
+        "CommercialModel",
+        "Territory",
+        "TotalUsages",
+        "CurrencyOfReporting",
+        "NetRevenue",
+    ),
     "RE01": ("BlockId",),
     "AS02": ("BlockId", "ResourceReference", "ISRC", "Title"),
     "SU02": ("BlockId", "SummaryRecordId", "TransactedResource", "NumberOfStreams", "UseType"),
-    "SU03": ("BlockId", "SummaryRecordId", "TransactedResource", "NumberOfStreams", "NetRevenue",
-             "UseType"),
+    "SU03": (
+        "BlockId",
+        "SummaryRecordId",
+        "TransactedResource",
+        "NumberOfStreams",
+        "NetRevenue",
+        "UseType",
+    ),
     "FOOT": ("NumberOfLinesInFile", "NumberOfSummaryRecords", "NumberOfBlocksInFile"),
 }
 
@@ -135,11 +147,33 @@ class _Layout:
 
 
 class _Summary:
-    __slots__ = ("amount", "commercial", "currency", "detail", "line", "sign", "streams",
-                 "territory", "threshold", "ties", "total", "units", "usage")
+    __slots__ = (
+        "amount",
+        "commercial",
+        "currency",
+        "detail",
+        "line",
+        "sign",
+        "streams",
+        "territory",
+        "threshold",
+        "ties",
+        "total",
+        "units",
+        "usage",
+    )
 
-    def __init__(self, line: int, sid: str, commercial: str, territory: str, currency: str,
-                 amount: Decimal, total: int, usage: str) -> None:
+    def __init__(
+        self,
+        line: int,
+        sid: str,
+        commercial: str,
+        territory: str,
+        currency: str,
+        amount: Decimal,
+        total: int,
+        usage: str,
+    ) -> None:
         self.line = line
         self.commercial = commercial
         self.territory = territory
@@ -161,8 +195,15 @@ class DsrFile(ParsedFile):
 
     format = "dsr"
 
-    def __init__(self, path: str, *, source: str | None = None, period: str | None = None,
-                 limit: int = 100, encoding: str | None = None) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        source: str | None = None,
+        period: str | None = None,
+        limit: int = 100,
+        encoding: str | None = None,
+    ) -> None:
         super().__init__(path, source=source, period=period, limit=limit, encoding=encoding)
         self._summaries: dict[str, _Summary] = {}
         self._isrcs = IsrcCache()
@@ -193,8 +234,12 @@ class DsrFile(ParsedFile):
         su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
         appenders: dict[str, Callable[[int], None]] = {}
 
-        with TextSource(self.path, encoding=self.encoding,
-                        progress=self._progress("validate")) as src, src.guard():
+        with (
+            TextSource(
+                self.path, encoding=self.encoding, progress=self._progress("validate")
+            ) as src,
+            src.guard(),
+        ):
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")
@@ -205,28 +250,43 @@ class DsrFile(ParsedFile):
                     if foot_line:
                         add(name, line_no, None, "record after FOOT; FOOT must be the last line")
                     if len(fields) != su_w:
-                        add(name, line_no, None,
-                            f"{rec} has {len(fields)} fields, expected {su_w}")
+                        add(name, line_no, None, f"{rec} has {len(fields)} fields, expected {su_w}")
                         continue
                     if fields[su_b] != block or not block:
-                        add(name, line_no, "BlockId",
+                        add(
+                            name,
+                            line_no,
+                            "BlockId",
                             f"{fields[su_b]!r} is not the current block {block!r}; a usage line"
-                            " belongs after the RE01/AS02 records of its block")
+                            " belongs after the RE01/AS02 records of its block",
+                        )
                     append = appenders.get(fields[su_s])
                     if append is None:
-                        add(name, line_no, "SummaryRecordId",
-                            f"{fields[su_s]!r} is not a summary (SY01) of this file")
+                        add(
+                            name,
+                            line_no,
+                            "SummaryRecordId",
+                            f"{fields[su_s]!r} is not a summary (SY01) of this file",
+                        )
                     res = fields[su_r]
                     if res not in block_res and not (res == "" and len(block_res) == 1):
-                        add(name, line_no, "TransactedResource",
-                            f"{res!r} is not a resource (AS02) of block {block!r}")
+                        add(
+                            name,
+                            line_no,
+                            "TransactedResource",
+                            f"{res!r} is not a resource (AS02) of block {block!r}",
+                        )
                     try:
                         n = int(fields[su_n])
                         if n < 0:
                             raise ValueError
                     except ValueError:
-                        add(name, line_no, "NumberOfStreams",
-                            f"{fields[su_n]!r} is not a whole number of streams (0 or more)")
+                        add(
+                            name,
+                            line_no,
+                            "NumberOfStreams",
+                            f"{fields[su_n]!r} is not a whole number of streams (0 or more)",
+                        )
                         continue
                     if append is not None:
                         usage_lines += 1
@@ -242,8 +302,12 @@ class DsrFile(ParsedFile):
                         layouts[k] = lay = _Layout(fields[1:])
                         missing = [c for c in REQUIRED[k] if c not in lay.index]
                         if missing:
-                            add(name, line_no, None,
-                                f"heading {rec} has no {', '.join(missing)} column")
+                            add(
+                                name,
+                                line_no,
+                                None,
+                                f"heading {rec} has no {', '.join(missing)} column",
+                            )
                             layouts[k] = _Layout(LAYOUTS[k])
                         if k == "SU02":
                             su = layouts[k]
@@ -251,13 +315,18 @@ class DsrFile(ParsedFile):
                     continue
                 lay_opt = layouts.get(kind)
                 if lay_opt is None:
-                    add(name, line_no, None,
-                        f"record type {rec!r} is not part of the DSR Basic Audio profile")
+                    add(
+                        name,
+                        line_no,
+                        None,
+                        f"record type {rec!r} is not part of the DSR Basic Audio profile",
+                    )
                     continue
                 lay = lay_opt
                 if len(fields) != lay.width:
-                    add(name, line_no, None,
-                        f"{rec} has {len(fields)} fields, expected {lay.width}")
+                    add(
+                        name, line_no, None, f"{rec} has {len(fields)} fields, expected {lay.width}"
+                    )
                     continue
                 if foot_line:
                     add(name, line_no, None, "record after FOOT; FOOT must be the last line")
@@ -273,8 +342,12 @@ class DsrFile(ParsedFile):
                     self._check_head(fields, lay, line_no, problems)
                 elif kind == "SY01":
                     if in_blocks:
-                        add(name, line_no, None,
-                            "summary record after the first block; summaries come first")
+                        add(
+                            name,
+                            line_no,
+                            None,
+                            "summary record after the first block; summaries come first",
+                        )
                     summary_records += 1
                     sid, summary = self._add_summary(fields, lay, line_no, problems)
                     if summary is not None:
@@ -286,25 +359,33 @@ class DsrFile(ParsedFile):
                     in_blocks = True
                     bid = lay.get(fields, "BlockId")
                     if not bid or bid in blocks_seen:
-                        add(name, line_no, "BlockId",
-                            f"{bid!r} is empty or opens a block twice")
+                        add(name, line_no, "BlockId", f"{bid!r} is empty or opens a block twice")
                     blocks_seen.add(bid)
                     block = bid
                     block_res = {}
                 elif kind == "AS02":
                     bid = lay.get(fields, "BlockId")
                     if not block or bid != block:
-                        add(name, line_no, "BlockId",
-                            f"{bid!r} is not the current block {block!r}; AS02 follows its RE01")
+                        add(
+                            name,
+                            line_no,
+                            "BlockId",
+                            f"{bid!r} is not the current block {block!r}; AS02 follows its RE01",
+                        )
                     ref = lay.get(fields, "ResourceReference")
                     if not ref or ref in block_res:
-                        add(name, line_no, "ResourceReference",
-                            f"{ref!r} is empty or repeated in this block")
+                        add(
+                            name,
+                            line_no,
+                            "ResourceReference",
+                            f"{ref!r} is empty or repeated in this block",
+                        )
                     block_res[ref] = lay.get(fields, "ISRC")
                     isrcs(lay.get(fields, "ISRC"))
                 elif kind == "SU03":
                     usage_lines += self._check_su03(
-                        fields, lay, line_no, problems, block, block_res, own_totals)
+                        fields, lay, line_no, problems, block, block_res, own_totals
+                    )
                 elif kind == "FOOT":
                     if foot_line:
                         add(name, line_no, None, "a second FOOT record; a file has one")
@@ -320,8 +401,15 @@ class DsrFile(ParsedFile):
         elif not problems.full:
             # FOOT is the last record, so its line number is the file's line count
             # (blank lines after it, such as an extra newline, are not counted).
-            self._check_foot(foot_fields, layouts["FOOT"], foot_line, foot_line,
-                             summary_records, len(blocks_seen), problems)
+            self._check_foot(
+                foot_fields,
+                layouts["FOOT"],
+                foot_line,
+                foot_line,
+                summary_records,
+                len(blocks_seen),
+                problems,
+            )
         if not problems.full:
             self._settle_summaries(problems)
         problems.raise_if_any()
@@ -335,14 +423,24 @@ class DsrFile(ParsedFile):
             declared[cur] = declared.get(cur, Decimal(0)) + amount
         frozen = freeze_totals(declared)
         return FileInfo(
-            format=self.format, source=self._source, period=self._period,
-            declared_totals=frozen, totals=frozen, line_count=usage_lines,
-            physical_lines=physical, periods=(self._period,), sha256=stats.sha256,
-            size=stats.size, encoding=stats.encoding, name=name, reference=reference,
+            format=self.format,
+            source=self._source,
+            period=self._period,
+            declared_totals=frozen,
+            totals=frozen,
+            line_count=usage_lines,
+            physical_lines=physical,
+            periods=(self._period,),
+            sha256=stats.sha256,
+            size=stats.size,
+            encoding=stats.encoding,
+            name=name,
+            reference=reference,
         )
 
-    def _check_head(self, fields: list[str], lay: _Layout, line_no: int,
-                    problems: ProblemCollector) -> None:
+    def _check_head(
+        self, fields: list[str], lay: _Layout, line_no: int, problems: ProblemCollector
+    ) -> None:
         name = self.name
         start_text = lay.get(fields, "UsageStartDate")
         end_text = lay.get(fields, "UsageEndDate")
@@ -361,19 +459,28 @@ class DsrFile(ParsedFile):
                 period = f"{start.year:04d}-{start.month:02d}"
         wanted = self.period_override
         if wanted and period and wanted != period:
-            problems.add(name, line_no, "UsageStartDate",
-                         f"the file reports {period} but period {wanted} was asked for")
+            problems.add(
+                name,
+                line_no,
+                "UsageStartDate",
+                f"the file reports {period} but period {wanted} was asked for",
+            )
         elif not period and not wanted and len(dates) == 2:
-            problems.add(name, line_no, "UsageEndDate",
-                         "the usage period spans more than one month; give the period explicitly")
+            problems.add(
+                name,
+                line_no,
+                "UsageEndDate",
+                "the usage period spans more than one month; give the period explicitly",
+            )
         self._period = wanted or period or ""
         sender = lay.get(fields, "SenderName") or lay.get(fields, "SenderPartyId")
         self._source = self.source_override or sender
         if not self._source:
             problems.add(name, line_no, "SenderName", "empty; the sender names the source")
 
-    def _add_summary(self, fields: list[str], lay: _Layout, line_no: int,
-                     problems: ProblemCollector) -> tuple[str, _Summary | None]:
+    def _add_summary(
+        self, fields: list[str], lay: _Layout, line_no: int, problems: ProblemCollector
+    ) -> tuple[str, _Summary | None]:
         name = self.name
         sid = lay.get(fields, "SummaryRecordId")
         bad: list[str] = []
@@ -400,14 +507,22 @@ class DsrFile(ParsedFile):
             return sid, None
         commercial = lay.get(fields, "CommercialModel")
         usage = map_usage(lay.get(fields, "UseType")) or _COMMERCIAL_USAGE.get(
-            usage_key(commercial).removesuffix("model"), "stream")
+            usage_key(commercial).removesuffix("model"), "stream"
+        )
         summary = _Summary(line_no, sid, commercial, territory, cur, amount, total, usage)
         self._summaries[sid] = summary
         return sid, summary
 
-    def _check_su03(self, fields: list[str], lay: _Layout, line_no: int,
-                    problems: ProblemCollector, block: str, block_res: dict[str, str],
-                    own_totals: dict[str, Decimal]) -> int:
+    def _check_su03(
+        self,
+        fields: list[str],
+        lay: _Layout,
+        line_no: int,
+        problems: ProblemCollector,
+        block: str,
+        block_res: dict[str, str],
+        own_totals: dict[str, Decimal],
+    ) -> int:
         name = self.name
         add = problems.add
         bid = lay.get(fields, "BlockId")
@@ -415,16 +530,24 @@ class DsrFile(ParsedFile):
             add(name, line_no, "BlockId", f"{bid!r} is not the current block {block!r}")
         res = lay.get(fields, "TransactedResource")
         if res not in block_res and not (res == "" and len(block_res) == 1):
-            add(name, line_no, "TransactedResource",
-                f"{res!r} is not a resource (AS02) of block {block!r}")
+            add(
+                name,
+                line_no,
+                "TransactedResource",
+                f"{res!r} is not a resource (AS02) of block {block!r}",
+            )
         sid = lay.get(fields, "SummaryRecordId")
         s = self._summaries.get(sid)
         cur_text = lay.get(fields, "CurrencyOfReporting")
         terr_text = lay.get(fields, "Territory")
         if s is None and not (cur_text and terr_text):
-            add(name, line_no, "SummaryRecordId",
+            add(
+                name,
+                line_no,
+                "SummaryRecordId",
                 f"{sid!r} is not a summary of this file (and the line has no own currency and"
-                " territory)")
+                " territory)",
+            )
             return 0
         try:
             n = parse_quantity(lay.get(fields, "NumberOfStreams"))
@@ -452,11 +575,21 @@ class DsrFile(ParsedFile):
             own_totals[cur] = own_totals.get(cur, Decimal(0)) + amount
         return 1
 
-    def _check_foot(self, fields: list[str], lay: _Layout, line_no: int, physical: int,
-                    n_summaries: int, n_blocks: int, problems: ProblemCollector) -> None:
-        for fname, actual in (("NumberOfLinesInFile", physical),
-                              ("NumberOfSummaryRecords", n_summaries),
-                              ("NumberOfBlocksInFile", n_blocks)):
+    def _check_foot(
+        self,
+        fields: list[str],
+        lay: _Layout,
+        line_no: int,
+        physical: int,
+        n_summaries: int,
+        n_blocks: int,
+        problems: ProblemCollector,
+    ) -> None:
+        for fname, actual in (
+            ("NumberOfLinesInFile", physical),
+            ("NumberOfSummaryRecords", n_summaries),
+            ("NumberOfBlocksInFile", n_blocks),
+        ):
             text = lay.get(fields, fname)
             try:
                 declared = parse_quantity(text)
@@ -464,23 +597,34 @@ class DsrFile(ParsedFile):
                 problems.add(self.name, line_no, fname, exc.message)
                 continue
             if declared != actual:
-                problems.add(self.name, line_no, fname,
-                             f"FOOT says {declared} but the file has {actual}; the file is"
-                             " incomplete or was edited")
+                problems.add(
+                    self.name,
+                    line_no,
+                    fname,
+                    f"FOOT says {declared} but the file has {actual}; the file is"
+                    " incomplete or was edited",
+                )
 
     def _settle_summaries(self, problems: ProblemCollector) -> None:
         """Check TotalUsages and find each summary's largest-remainder threshold."""
         for sid, s in self._summaries.items():
             streams = sum(s.streams)
             if streams != s.total:
-                problems.add(self.name, s.line, "TotalUsages",
-                             f"summary {sid} says {s.total} but its usage lines have {streams}"
-                             " streams")
+                problems.add(
+                    self.name,
+                    s.line,
+                    "TotalUsages",
+                    f"summary {sid} says {s.total} but its usage lines have {streams} streams",
+                )
                 continue
             if s.total == 0:
                 if s.units:
-                    problems.add(self.name, s.line, "NetRevenue",
-                                 f"summary {sid} has revenue but no streams to allocate it to")
+                    problems.add(
+                        self.name,
+                        s.line,
+                        "NetRevenue",
+                        f"summary {sid} has revenue but no streams to allocate it to",
+                    )
                 continue
             units, total = s.units, s.total
             ordered = sorted([units * n % total for n in s.streams])
@@ -516,8 +660,10 @@ class DsrFile(ParsedFile):
         make = fast_line
         usages: dict[str, str] = {}
         line_no = 0
-        with TextSource(self.path, encoding=self.encoding,
-                        progress=self._progress("read")) as src, src.guard():
+        with (
+            TextSource(self.path, encoding=self.encoding, progress=self._progress("read")) as src,
+            src.guard(),
+        ):
             for line in src.stream:
                 line_no += 1
                 fields = line.rstrip("\r\n").split("\t")
@@ -542,9 +688,23 @@ class DsrFile(ParsedFile):
                     usage = usages.get(ut) if ut else s_usage
                     if usage is None:
                         usage = usages[ut] = map_usage(ut) or "other"
-                    yield make(line_no, isrc, valid, title, territory, usage, n,
-                               scaleb(Decimal(q * sign), -SCALE, ctx), cur, period,
-                               source, None, None, None, detail)
+                    yield make(
+                        line_no,
+                        isrc,
+                        valid,
+                        title,
+                        territory,
+                        usage,
+                        n,
+                        scaleb(Decimal(q * sign), -SCALE, ctx),
+                        cur,
+                        period,
+                        source,
+                        None,
+                        None,
+                        None,
+                        detail,
+                    )
                 elif rec.startswith("#"):
                     k = rec[1:5]
                     if k in layouts:
@@ -560,13 +720,21 @@ class DsrFile(ParsedFile):
                     lay = layouts[kind]
                     isrc, valid = isrcs(lay.get(fields, "ISRC"))
                     block_res[lay.get(fields, "ResourceReference")] = (
-                        isrc, valid, lay.get(fields, "Title") or None)
+                        isrc,
+                        valid,
+                        lay.get(fields, "Title") or None,
+                    )
                 elif kind == "SU03":
                     yield self._su03_line(fields, layouts[kind], line_no, block_res)
             return src.finish().sha256
 
-    def _su03_line(self, fields: list[str], lay: _Layout, line_no: int,
-                   block_res: dict[str, tuple[str, bool, str | None]]) -> RevenueLine:
+    def _su03_line(
+        self,
+        fields: list[str],
+        lay: _Layout,
+        line_no: int,
+        block_res: dict[str, tuple[str, bool, str | None]],
+    ) -> RevenueLine:
         s = self._summaries.get(lay.get(fields, "SummaryRecordId"))
         res = lay.get(fields, "TransactedResource")
         isrc, valid, title = block_res[res] if res else next(iter(block_res.values()))
@@ -574,18 +742,28 @@ class DsrFile(ParsedFile):
         terr_text = lay.get(fields, "Territory")
         ut = lay.get(fields, "UseType")
         return RevenueLine(
-            line_no=line_no, isrc=isrc, isrc_valid=valid, title=title,
+            line_no=line_no,
+            isrc=isrc,
+            isrc_valid=valid,
+            title=title,
             territory=parse_territory(terr_text) if terr_text else (s.territory if s else "WW"),
             usage=map_usage(ut) or "ugc" if ut else "ugc",
             quantity=parse_quantity(lay.get(fields, "NumberOfStreams")),
             amount=parse_money(lay.get(fields, "NetRevenue")),
             currency=parse_currency(cur_text) if cur_text else (s.currency if s else ""),
-            period=self._period, source=self._source,
+            period=self._period,
+            source=self._source,
             detail=f"{s.detail} UGC" if s else "UGC",
         )
 
 
 def _su_indices(lay: _Layout) -> tuple[int, int, int, int, int, int]:
     i = lay.index
-    return (lay.width, i["BlockId"], i["SummaryRecordId"], i["TransactedResource"],
-            i["NumberOfStreams"], i["UseType"])
+    return (
+        lay.width,
+        i["BlockId"],
+        i["SummaryRecordId"],
+        i["TransactedResource"],
+        i["NumberOfStreams"],
+        i["UseType"],
+    )

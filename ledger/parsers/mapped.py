@@ -73,12 +73,36 @@ from ledger.parsers.base import (
 )
 from ledger.parsers.textio import TextSource
 
-FIELDS: Final = ("isrc", "title", "source", "territory", "usage", "quantity", "amount",
-                 "currency", "period", "original_amount", "original_currency", "fx_rate")
+FIELDS: Final = (
+    "isrc",
+    "title",
+    "source",
+    "territory",
+    "usage",
+    "quantity",
+    "amount",
+    "currency",
+    "period",
+    "original_amount",
+    "original_currency",
+    "fx_rate",
+)
 CONSTANT_OK: Final = frozenset({"source", "territory", "usage", "quantity", "currency", "period"})
 FX_TRIO: Final = ("original_amount", "original_currency", "fx_rate")
-_KEYS: Final = frozenset({"name", "delimiter", "encoding", "decimal", "skip_rows", "columns",
-                          "constants", "usage_map", "unknown_usage", "check_fx"})
+_KEYS: Final = frozenset(
+    {
+        "name",
+        "delimiter",
+        "encoding",
+        "decimal",
+        "skip_rows",
+        "columns",
+        "constants",
+        "usage_map",
+        "unknown_usage",
+        "check_fx",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +124,13 @@ class Mapping:
     format: str = "csv"
 
 
-def make_mapping(columns: dict[str, str], *, constants: dict[str, str] | None = None,
-                 usage_map: dict[str, str] | None = None, **options: Any) -> Mapping:
+def make_mapping(
+    columns: dict[str, str],
+    *,
+    constants: dict[str, str] | None = None,
+    usage_map: dict[str, str] | None = None,
+    **options: Any,
+) -> Mapping:
     """A Mapping from plain dicts (for the built-in formats and tests)."""
     return Mapping(
         columns=MappingProxyType(dict(columns)),
@@ -121,8 +150,9 @@ def parse_mapping(text: str, filename: str) -> Mapping:
         line = mark.line + 1 if mark is not None else None
         raise InputError([Problem(filename, line, None, f"not valid YAML: {exc}")]) from None
     if not isinstance(data, dict):
-        raise InputError([Problem(filename, None, None,
-                                  "a mapping file is a YAML mapping with a 'columns' key")])
+        raise InputError(
+            [Problem(filename, None, None, "a mapping file is a YAML mapping with a 'columns' key")]
+        )
 
     def add(key: str, message: str) -> None:
         problems.add(filename, None, key, message)
@@ -150,15 +180,21 @@ def parse_mapping(text: str, filename: str) -> Mapping:
             add(f"columns.{key}", "missing: name a column or give a constant")
     present = [k for k in FX_TRIO if k in columns]
     if present and len(present) != len(FX_TRIO):
-        add("columns", f"{', '.join(FX_TRIO)} go together; the mapping has only {', '.join(present)}")
+        add(
+            "columns",
+            f"{', '.join(FX_TRIO)} go together; the mapping has only {', '.join(present)}",
+        )
     usage_map: dict[str, str] = {}
     for word, usage in raw_usage.items():
         if usage not in USAGES:
             add(f"usage_map.{word}", f"{usage!r} is not one of {', '.join(sorted(USAGES))}")
         usage_map[usage_key(word)] = usage
     checks: list[tuple[str, Callable[[str], object]]] = [
-        ("currency", parse_currency), ("territory", parse_territory),
-        ("period", parse_line_period), ("quantity", parse_quantity)]
+        ("currency", parse_currency),
+        ("territory", parse_territory),
+        ("period", parse_line_period),
+        ("quantity", parse_quantity),
+    ]
     for key, check in checks:
         if key in constants:
             try:
@@ -199,10 +235,15 @@ def parse_mapping(text: str, filename: str) -> Mapping:
     name = data.get("name")
     problems.raise_if_any()
     return Mapping(
-        columns=MappingProxyType(columns), constants=MappingProxyType(constants),
-        name=str(name) if name is not None else None, delimiter=delimiter,
-        encoding=str(encoding) if encoding is not None else None, decimal=decimal_sep,
-        skip_rows=skip, usage_map=MappingProxyType(usage_map), unknown_usage=unknown,
+        columns=MappingProxyType(columns),
+        constants=MappingProxyType(constants),
+        name=str(name) if name is not None else None,
+        delimiter=delimiter,
+        encoding=str(encoding) if encoding is not None else None,
+        decimal=decimal_sep,
+        skip_rows=skip,
+        usage_map=MappingProxyType(usage_map),
+        unknown_usage=unknown,
         check_fx=check_fx,
     )
 
@@ -225,21 +266,32 @@ def _str_dict(value: object, key: str, add: Callable[[str, str], None]) -> dict[
 class TabularFile(ParsedFile):
     """A delimited file read through a :class:`Mapping`; validated, then streamed."""
 
-    def __init__(self, path: str, mapping: Mapping, *, source: str | None = None,
-                 period: str | None = None, limit: int = 100,
-                 default_source: str | None = None, encoding: str | None = None) -> None:
-        super().__init__(path, source=source, period=period, limit=limit,
-                         encoding=encoding or mapping.encoding)
+    def __init__(
+        self,
+        path: str,
+        mapping: Mapping,
+        *,
+        source: str | None = None,
+        period: str | None = None,
+        limit: int = 100,
+        default_source: str | None = None,
+        encoding: str | None = None,
+    ) -> None:
+        super().__init__(
+            path, source=source, period=period, limit=limit, encoding=encoding or mapping.encoding
+        )
         self.mapping = mapping
         self.format = mapping.format
-        self.file_source = source or mapping.name or default_source or mapping.constants.get(
-            "source", "")
+        self.file_source = (
+            source or mapping.name or default_source or mapping.constants.get("source", "")
+        )
 
     def _validate(self) -> FileInfo:
         problems = ProblemCollector(self.limit)
         if not self.file_source:
-            problems.add(self.name, None, "source",
-                         "no source: give --source or a name in the mapping")
+            problems.add(
+                self.name, None, "source", "no source: give --source or a name in the mapping"
+            )
         if self.period_override:
             try:
                 parse_line_period(self.period_override)
@@ -262,9 +314,17 @@ class TabularFile(ParsedFile):
         problems.raise_if_any()
         period = self.period_override or (next(iter(periods)) if len(periods) == 1 else None)
         return FileInfo(
-            format=self.format, source=self.file_source, period=period, declared_totals=None,
-            totals=freeze_totals(totals), line_count=count, physical_lines=physical,
-            periods=tuple(sorted(periods)), sha256=stats_sha, size=size, encoding=encoding,
+            format=self.format,
+            source=self.file_source,
+            period=period,
+            declared_totals=None,
+            totals=freeze_totals(totals),
+            line_count=count,
+            physical_lines=physical,
+            periods=tuple(sorted(periods)),
+            sha256=stats_sha,
+            size=size,
+            encoding=encoding,
             name=self.name,
         )
 
@@ -284,8 +344,10 @@ class TabularFile(ParsedFile):
         name = self.name
         add = problems.add
         line_no = 0
-        with TextSource(self.path, encoding=self.encoding,
-                        progress=self._progress(phase)) as src, src.guard():
+        with (
+            TextSource(self.path, encoding=self.encoding, progress=self._progress(phase)) as src,
+            src.guard(),
+        ):
             stream = src.stream
             for _ in range(m.skip_rows):
                 if stream.readline():
@@ -310,13 +372,21 @@ class TabularFile(ParsedFile):
             for fname, col in m.columns.items():
                 i = index.get(col.strip().casefold())
                 if i is None:
-                    add(name, header_line, fname,
-                        f"column {col!r} not found; the header has: {', '.join(header)}")
+                    add(
+                        name,
+                        header_line,
+                        fname,
+                        f"column {col!r} not found; the header has: {', '.join(header)}",
+                    )
                 else:
                     cols[fname] = i
             if "period" not in cols and "period" not in m.constants and not self.period_override:
-                add(name, header_line, "period",
-                    "the file has no period column; give the period (--period)")
+                add(
+                    name,
+                    header_line,
+                    "period",
+                    "the file has no period column; give the period (--period)",
+                )
             if problems:
                 return
             width = len(header)
@@ -338,14 +408,22 @@ class TabularFile(ParsedFile):
                 if len(row) != width:
                     if not any(cell.strip() for cell in row):
                         continue  # a blank line
-                    add(name, line_no, None,
+                    add(
+                        name,
+                        line_no,
+                        None,
                         f"{len(row)} fields, but the header has {width}; check the delimiter"
-                        " and quoting")
+                        " and quoting",
+                    )
                     continue
                 bad = False
 
-                def get(fname: str, parse: Callable[[str], Any], row: list[str] = row,
-                        line_no: int = line_no) -> Any:
+                def get(
+                    fname: str,
+                    parse: Callable[[str], Any],
+                    row: list[str] = row,
+                    line_no: int = line_no,
+                ) -> Any:
                     nonlocal bad
                     try:
                         return parse(row[cols[fname]])
@@ -355,10 +433,10 @@ class TabularFile(ParsedFile):
                         return None
 
                 isrc, valid = isrcs(row[cols["isrc"]])
-                territory = get("territory", parse_territory) if "territory" in cols \
-                    else const.territory
-                quantity = get("quantity", parse_quantity) if "quantity" in cols \
-                    else const.quantity
+                territory = (
+                    get("territory", parse_territory) if "territory" in cols else const.territory
+                )
+                quantity = get("quantity", parse_quantity) if "quantity" in cols else const.quantity
                 amount = get("amount", lambda t: parse_money(t, dec))
                 cur = get("currency", parse_currency) if "currency" in cols else const.currency
                 period = get("period", parse_line_period) if "period" in cols else const.period
@@ -369,14 +447,17 @@ class TabularFile(ParsedFile):
                         if m.unknown_usage == "other":
                             usage = "other"
                         else:
-                            add(name, line_no, m.columns["usage"],
+                            add(
+                                name,
+                                line_no,
+                                m.columns["usage"],
                                 f"{raw_usage!r} is not a known usage type; add it to usage_map"
-                                f" as one of {', '.join(sorted(USAGES))}")
+                                f" as one of {', '.join(sorted(USAGES))}",
+                            )
                             bad = True
                 else:
                     usage = const.usage
-                line_source = row[cols["source"]].strip() if "source" in cols \
-                    else const_line_source
+                line_source = row[cols["source"]].strip() if "source" in cols else const_line_source
                 if not line_source:
                     add(name, line_no, m.columns["source"], "empty; which store is this line from?")
                     bad = True
@@ -386,16 +467,36 @@ class TabularFile(ParsedFile):
                     original = get("original_amount", lambda t: parse_money(t, dec))
                     original_cur = get("original_currency", parse_currency)
                     rate = get("fx_rate", _rate)
-                    if (m.check_fx and not bad and original is not None and rate is not None
-                            and amount is not None):
+                    if (
+                        m.check_fx
+                        and not bad
+                        and original is not None
+                        and rate is not None
+                        and amount is not None
+                    ):
                         problem = _fx_mismatch(row[cols["amount"]], dec, amount, original, rate)
                         if problem:
                             add(name, line_no, m.columns["amount"], problem)
                             bad = True
                 if bad:
                     continue
-                yield fast_line(line_no, isrc, valid, title, territory, usage, quantity, amount,
-                                cur, period, line_source, original, original_cur, rate, None)
+                yield fast_line(
+                    line_no,
+                    isrc,
+                    valid,
+                    title,
+                    territory,
+                    usage,
+                    quantity,
+                    amount,
+                    cur,
+                    period,
+                    line_source,
+                    original,
+                    original_cur,
+                    rate,
+                    None,
+                )
             stats = src.finish()
         yield stats.sha256, line_no, stats.encoding, stats.size
 
@@ -405,24 +506,33 @@ class _Constants:
 
     __slots__ = ("currency", "period", "quantity", "territory", "usage")
 
-    def __init__(self, consts: MappingProxyType[str, str], period: str | None,
-                 usage_map: MappingProxyType[str, str]) -> None:
+    def __init__(
+        self,
+        consts: MappingProxyType[str, str],
+        period: str | None,
+        usage_map: MappingProxyType[str, str],
+    ) -> None:
         # parse_mapping validated these; built-in mappings use only good constants.
         self.territory = parse_territory(consts["territory"]) if "territory" in consts else "WW"
         self.quantity = parse_quantity(consts["quantity"]) if "quantity" in consts else 0
         self.currency = parse_currency(consts["currency"]) if "currency" in consts else ""
-        self.period = parse_line_period(consts.get("period") or period or "") \
-            if consts.get("period") or period else ""
-        self.usage = (map_usage(consts["usage"], usage_map) or "other") \
-            if "usage" in consts else "other"
+        self.period = (
+            parse_line_period(consts.get("period") or period or "")
+            if consts.get("period") or period
+            else ""
+        )
+        self.usage = (
+            (map_usage(consts["usage"], usage_map) or "other") if "usage" in consts else "other"
+        )
 
 
 def _rate(text: str) -> Decimal:
     return parse_rate(text)
 
 
-def _fx_mismatch(text: str, dec: str, amount: Decimal, original: Decimal,
-                 rate: Decimal) -> str | None:
+def _fx_mismatch(
+    text: str, dec: str, amount: Decimal, original: Decimal, rate: Decimal
+) -> str | None:
     """Does ``amount`` equal ``original x rate`` to the last digit the file wrote?
 
     One unit of that digit is allowed: sources round their conversions differently.
@@ -433,5 +543,6 @@ def _fx_mismatch(text: str, dec: str, amount: Decimal, original: Decimal,
     exact = MONEY_CONTEXT.multiply(original, rate)
     if abs(exact - amount) <= tolerance:
         return None
-    return (f"{stripped} is not {original} x {rate} (= {exact}); the file's conversion does not"
-            " add up")
+    return (
+        f"{stripped} is not {original} x {rate} (= {exact}); the file's conversion does not add up"
+    )

@@ -37,8 +37,9 @@ _CHUNK = 1 << 16
 class _HashingReader(io.RawIOBase):
     """Raw stream over another binary stream that hashes every byte it hands out."""
 
-    def __init__(self, inner: IO[bytes] | gzip.GzipFile,
-                 progress: Callable[[int], None] | None = None) -> None:
+    def __init__(
+        self, inner: IO[bytes] | gzip.GzipFile, progress: Callable[[int], None] | None = None
+    ) -> None:
         super().__init__()
         self._inner = inner
         self._on_disk = getattr(inner, "fileobj", None) or inner  # gzip: the compressed file
@@ -120,8 +121,13 @@ class TextSource:
     :meth:`finish` returns the content hash of the decompressed bytes.
     """
 
-    def __init__(self, path: str | Path, *, encoding: str | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        encoding: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
         """``progress(done, total)`` is called per 64 KiB read, in bytes on disk."""
         self.name = str(path)
         self.path = Path(path)
@@ -129,9 +135,16 @@ class TextSource:
         try:
             self.encoding = choose_encoding(head, encoding)
         except LookupError:
-            raise InputError([Problem(
-                self.name, None, "encoding",
-                f"unknown encoding {encoding!r}; use e.g. utf-8, utf-16, latin-1")]) from None
+            raise InputError(
+                [
+                    Problem(
+                        self.name,
+                        None,
+                        "encoding",
+                        f"unknown encoding {encoding!r}; use e.g. utf-8, utf-16, latin-1",
+                    )
+                ]
+            ) from None
         try:
             on_chunk = None
             if progress is not None:
@@ -145,8 +158,9 @@ class TextSource:
         except OSError as exc:
             raise InputError([Problem(self.name, None, None, _os_message(exc))]) from None
         buffered = io.BufferedReader(self._raw, _CHUNK)
-        self.stream = io.TextIOWrapper(buffered, encoding=self.encoding, errors="strict",
-                                       newline="")
+        self.stream = io.TextIOWrapper(
+            buffered, encoding=self.encoding, errors="strict", newline=""
+        )
 
     def __enter__(self) -> TextSource:
         return self
@@ -182,8 +196,9 @@ class _Guard:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
         if exc is None:
             return
         name = self.source.name

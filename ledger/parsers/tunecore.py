@@ -15,10 +15,27 @@ from ledger.parsers.mapped import Mapping, make_mapping
 
 SOURCE: Final = "TuneCore"
 HEADER: Final = (
-    "Sales Period", "Posted Date", "Store Name", "Country Of Sale", "Artist", "Release Type",
-    "Release Title", "Song Title", "Label", "UPC", "Optional UPC", "TC Song ID", "Optional ISRC",
-    "Sales Type", "# Units Sold", "Per Unit Price", "Net Sales", "Net Sales Currency",
-    "Exchange Rate", "Total Earned", "Currency",
+    "Sales Period",
+    "Posted Date",
+    "Store Name",
+    "Country Of Sale",
+    "Artist",
+    "Release Type",
+    "Release Title",
+    "Song Title",
+    "Label",
+    "UPC",
+    "Optional UPC",
+    "TC Song ID",
+    "Optional ISRC",
+    "Sales Type",
+    "# Units Sold",
+    "Per Unit Price",
+    "Net Sales",
+    "Net Sales Currency",
+    "Exchange Rate",
+    "Total Earned",
+    "Currency",
 )
 """The columns of a TuneCore sales report, in order. Open files with
 :func:`ledger.parsers.open_revenue_file` (``fmt='tunecore'`` or detected)."""
@@ -44,4 +61,3 @@ MAPPING: Final[Mapping] = make_mapping(
     unknown_usage="other",
     format="tunecore",
 )
-
