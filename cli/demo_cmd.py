@@ -29,7 +29,7 @@ def demo_command(
     ccy = result.currency
     table(
         f"Walk My Walk, {demo.PERIOD}: what each party earned (after fees), was paid and carries forward ({ccy})",
-        ["Party", "Role", "Earned", "Recouped", "Paid", "Carried forward"],
+        ["Party", "Role", "Earned after fees", "Recouped", "Paid", "Carried forward"],
         [
             (
                 r.name,
@@ -41,7 +41,7 @@ def demo_command(
             )
             for r in result.rows
         ],
-        right=["Earned", "Recouped", "Paid", "Carried forward"],
+        right=["Earned after fees", "Recouped", "Paid", "Carried forward"],
     )
     console.print(
         f"Imported {to_text(round_display(result.imported, ccy))} {ccy} from "

@@ -183,4 +183,6 @@ class ProblemCollector:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise InputError(self.problems, truncated=self.truncated)
+            # In file and line order, whatever pass of the parser found them.
+            ordered = sorted(self.problems, key=lambda p: (p.file, p.line or 0))
+            raise InputError(ordered, truncated=self.truncated)

@@ -152,6 +152,8 @@ def import_file(
     rates = _load_rates(fx_path, import_period, ledger_ccy) if fx_path else None
     _check_rates(name, info.totals, ledger_ccy, rates)
 
+    if journal.is_closed(session, import_period):
+        journal.require_open(session, import_period)  # says the period is closed, and what to do
     earlier = _earlier_imports(session, info.sha256, name, file_source, import_period)
     if earlier and not replace:
         first = earlier[0]

@@ -60,7 +60,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ledger.money import MONEY_CONTEXT, ZERO, format_share
+from ledger.money import MONEY_CONTEXT, ZERO, currency, format_share
 from ledger.statement import (
     DisplayColumn,
     Movement,
@@ -563,7 +563,16 @@ def _header(st: Statement) -> list[Flowable]:
         _p(format_amount_with_currency(s.payable_now, st.currency, loc), "big"),
     ]
     carried = display_column([s.carried_forward], st.currency).total
-    if carried != 0 or s.carry_reason:
+    minor = currency(st.currency).minor
+    if 0 < abs(s.carried_forward) < minor:
+        # A sub-cent remainder: say so rather than show it rounded up to one cent.
+        pay_block.append(
+            _p(
+                f"Carried forward less than {format_amount(minor, st.currency, loc)} {st.currency}",
+                "base",
+            )
+        )
+    elif carried != 0 or s.carry_reason:
         pay_block.append(
             _p(f"Carried forward {format_amount(carried, st.currency, loc)} {st.currency}", "base")
         )
@@ -607,7 +616,8 @@ def _summary_table(st: Statement, width: float) -> Table:
     ]
     rounding_walk = _add_rounding(data, walk, code, loc, blanks=0)
     closing_row = len(data)
-    data.append(["Closing balance", format_amount(walk.total, code, loc)])
+    # Before this period's payment: `royalty balances` shows the balance after it.
+    data.append(["Balance due", format_amount(walk.total, code, loc)])
     split = display_column([s.payable_now, s.carried_forward], code, total=s.closing)
     data.append(["Paid now", format_amount(split.rows[0], code, loc)])
     data.append(["Carried forward", format_amount(split.rows[1], code, loc)])

@@ -121,7 +121,7 @@ def expected_phrases(st: Statement) -> list[str]:
     phrases += [f"{label} {fmt(v, st)}" for label, v in walk]
     closing = s.opening + s.earned - s.fees - s.recouped - s.paid
     assert closing == s.closing
-    phrases.append(f"Closing balance {fmt(closing, st)}")
+    phrases.append(f"Balance due {fmt(closing, st)}")
     phrases.append(f"Paid now {fmt(s.payable_now, st)}")
     phrases.append(f"Carried forward {fmt(s.carried_forward, st)}")
 
