@@ -73,21 +73,20 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
     if row is None:
         raise NotFound(f"posting {posting_id} does not exist")
     source_ref = row[16] or ""
-    where = [
-        "l.isrc = :isrc",
-        "l.source = :source",
-        "l.territory = :territory",
-        "l.usage = :usage",
-        "l.usage_period = :uperiod",
-    ]
-    params: dict[str, object] = {
-        "isrc": row[9],
-        "source": row[10],
-        "territory": row[11],
-        "usage": row[12],
-        "uperiod": row[13],
-        "limit": limit + 1,
-    }
+    # A posting's dimensions select its lines; one left empty (a holder's part of the
+    # fees is kept per track and usage month) matches every value.
+    where: list[str] = []
+    params: dict[str, object] = {"limit": limit + 1}
+    for column, value in (
+        ("isrc", row[9]),
+        ("source", row[10]),
+        ("territory", row[11]),
+        ("usage", row[12]),
+        ("usage_period", row[13]),
+    ):
+        if value is not None:
+            where.append(f"l.{column} = :{column}")
+            params[column] = value
     if source_ref.startswith("import:"):
         where.append("l.import_id = :import_id")
         params["import_id"] = int(source_ref.split(":", 1)[1])
