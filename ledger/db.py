@@ -122,7 +122,7 @@ class Database:
             conn = self.engine.connect()
         except OperationalError as exc:
             raise DatabaseError(
-                f"cannot open database {self.describe()}: {exc.orig}",
+                f"cannot open database {self.describe()}: {_first_line(exc.orig)}",
                 hint="check --db / ROYALTY_DB",
             ) from None
         try:
@@ -142,10 +142,16 @@ class Database:
                         hint="run `royalty init` first",
                     )
         except OperationalError as exc:
-            raise DatabaseError(f"cannot open database {self.describe()}: {exc.orig}") from None
+            raise DatabaseError(
+                f"cannot open database {self.describe()}: {_first_line(exc.orig)}"
+            ) from None
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _first_line(error: object) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def migrations_dir() -> Path:
