@@ -78,3 +78,27 @@ def seed(database: Database) -> Seeded:
 
 def client(database: Database, **kwargs: int) -> TestClient:
     return TestClient(create_app(database, **kwargs), raise_server_exceptions=False)
+
+
+DSR_NAME = (
+    "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
+    "20261105T101500.tsv"
+)
+
+
+def split_month(database: Database) -> tuple[Seeded, TestClient]:
+    """Seed parties and tokens, upload the US sample DSR and split 2026-10 over HTTP."""
+    from tests.fixtures_revenue import sample_dsr_us_text
+
+    seeded = seed(database)
+    http = client(database)
+    admin = seeded.bearer(seeded.admin)
+    uploaded = http.post(
+        "/api/admin/imports",
+        params={"filename": DSR_NAME},
+        content=sample_dsr_us_text().encode(),
+        headers=admin,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
+    return seeded, http

@@ -6,36 +6,12 @@ import io
 from urllib.parse import unquote
 
 import pytest
-from fastapi.testclient import TestClient
 from pypdf import PdfReader
 
 from api.routes_holder import content_disposition, download_name
 from ledger import catalog_store, tokens
 from ledger.db import Database
-from tests.api_support import ALICE_NAME, CATALOG, Seeded, client, seed
-from tests.fixtures_revenue import sample_dsr_us_text
-
-DSR_NAME = (
-    "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
-    "20261105T101500.tsv"
-)
-
-
-def _split_month(database: Database) -> tuple[Seeded, TestClient]:
-    seeded = seed(database)
-    http = client(database)
-    admin = seeded.bearer(seeded.admin)
-    assert (
-        http.post(
-            "/api/admin/imports",
-            params={"filename": DSR_NAME},
-            content=sample_dsr_us_text().encode(),
-            headers=admin,
-        ).status_code
-        == 201
-    )
-    assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
-    return seeded, http
+from tests.api_support import ALICE_NAME, CATALOG, split_month
 
 
 def _carol(database: Database) -> str:
@@ -53,7 +29,7 @@ def _carol(database: Database) -> str:
 
 
 def test_a_holder_lists_their_statements(database: Database) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     listed = http.get("/api/me/statements", headers=seeded.bearer(seeded.alice))
     assert listed.status_code == 200
     assert [(s["period"], s["formats"]) for s in listed.json()] == [("2026-10", ["pdf", "csv"])]
@@ -62,7 +38,7 @@ def test_a_holder_lists_their_statements(database: Database) -> None:
 def test_a_holder_downloads_their_pdf_with_their_name_in_the_file_name(
     database: Database,
 ) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     response = http.get("/api/me/statements/2026-10/pdf", headers=seeded.bearer(seeded.alice))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
@@ -76,7 +52,7 @@ def test_a_holder_downloads_their_pdf_with_their_name_in_the_file_name(
 
 
 def test_a_holder_downloads_their_csv_and_it_is_about_them_only(database: Database) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     response = http.get("/api/me/statements/2026-10/csv", headers=seeded.bearer(seeded.alice))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/csv")
@@ -87,7 +63,7 @@ def test_a_holder_downloads_their_csv_and_it_is_about_them_only(database: Databa
 
 
 def test_another_holders_statement_is_404_like_a_guessed_one(database: Database) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     carol = _carol(database)
     theirs = http.get("/api/me/statements/2026-10/pdf", headers=seeded.bearer(carol))
     guessed = http.get("/api/me/statements/2019-01/pdf", headers=seeded.bearer(seeded.alice))
@@ -100,19 +76,19 @@ def test_another_holders_statement_is_404_like_a_guessed_one(database: Database)
 
 @pytest.mark.parametrize("period", ["abc", "2026-13", "0000-00", "2026-10-01", "..%2F..", "-1"])
 def test_malformed_periods_are_404_too(database: Database, period: str) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     response = http.get(f"/api/me/statements/{period}/csv", headers=seeded.bearer(seeded.alice))
     assert response.status_code == 404
 
 
 def test_a_format_other_than_pdf_or_csv_is_refused(database: Database) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     response = http.get("/api/me/statements/2026-10/xlsx", headers=seeded.bearer(seeded.alice))
     assert response.status_code == 422
 
 
 def test_the_admin_cannot_use_holder_routes_to_read_statements(database: Database) -> None:
-    seeded, http = _split_month(database)
+    seeded, http = split_month(database)
     response = http.get("/api/me/statements/2026-10/pdf", headers=seeded.bearer(seeded.admin))
     assert response.status_code == 403
 

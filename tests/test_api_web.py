@@ -11,30 +11,7 @@ from fastapi.testclient import TestClient
 from api.auth import COOKIE_NAME
 from ledger import catalog_store, tokens
 from ledger.db import Database
-from tests.api_support import ALICE_NAME, CATALOG, Seeded, client, seed
-from tests.fixtures_revenue import sample_dsr_us_text
-
-DSR_NAME = (
-    "DSR_PADPIDA2026RUSTLBLX_PADPIDA2026STREAMQX_StreamCoPremium_2026-10_US_1of1_"
-    "20261105T101500.tsv"
-)
-
-
-def _month(database: Database) -> tuple[Seeded, TestClient]:
-    seeded = seed(database)
-    http = client(database)
-    admin = seeded.bearer(seeded.admin)
-    assert (
-        http.post(
-            "/api/admin/imports",
-            params={"filename": DSR_NAME},
-            content=sample_dsr_us_text().encode(),
-            headers=admin,
-        ).status_code
-        == 201
-    )
-    assert http.post("/api/admin/splits", json={"period": "2026-10"}, headers=admin).is_success
-    return seeded, http
+from tests.api_support import ALICE_NAME, CATALOG, client, seed, split_month
 
 
 def _sign_in(http: TestClient, token: str) -> None:
@@ -92,7 +69,7 @@ def test_pages_without_a_session_send_you_to_sign_in(database: Database) -> None
 def test_the_account_page_shows_only_the_holders_balance_and_statements(
     database: Database,
 ) -> None:
-    seeded, http = _month(database)
+    seeded, http = split_month(database)
     _sign_in(http, seeded.alice)
     page = http.get("/account")
     assert page.status_code == 200
@@ -104,7 +81,7 @@ def test_the_account_page_shows_only_the_holders_balance_and_statements(
 
 
 def test_downloads_from_the_page_are_the_holders_own(database: Database) -> None:
-    seeded, http = _month(database)
+    seeded, http = split_month(database)
     _sign_in(http, seeded.alice)
     pdf = http.get("/account/statements/2026-10/pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -115,7 +92,7 @@ def test_downloads_from_the_page_are_the_holders_own(database: Database) -> None
 
 
 def test_names_are_escaped_on_the_page(database: Database) -> None:
-    _, http = _month(database)
+    _, http = split_month(database)
     doc = dict(CATALOG)
     doc["parties"] = [
         *CATALOG["parties"],
