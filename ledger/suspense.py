@@ -82,8 +82,9 @@ def list_suspense(session: Session) -> list[SuspenseItem]:
 
 def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveSummary:
     """Release every suspense group whose ISRC the catalog now knows (one entry)."""
-    items = [i for i in list_suspense(session) if i.resolvable]
-    remaining = sum(i.lines for i in list_suspense(session)) - sum(i.lines for i in items)
+    held = list_suspense(session)
+    items = [i for i in held if i.resolvable]
+    remaining = sum(i.lines for i in held if not i.resolvable)
     ccy = settings.ledger_currency(session)
     if not items:
         return ResolveSummary(None, 0, 0, Decimal(0), ccy, None, remaining)
