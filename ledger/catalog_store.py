@@ -26,7 +26,7 @@ from ledger import catalog as cat
 from ledger import settings
 from ledger.agreements import Agreement, check_agreements, parse_agreements
 from ledger.attribution import AttributionReport, parse_attribution
-from ledger.errors import Conflict, InputError, NotInitialised, Problem
+from ledger.errors import InputError, NotInitialised, Problem
 from ledger.models import Contribution, DocumentVersion, Party, Track
 from ledger.periods import parse_period
 
@@ -270,10 +270,3 @@ def attribution_reports(
 
 def attribution_documents(session: Session) -> list[tuple[str, str, str]]:
     return [(d.period or "", d.name, d.sha256) for d in _documents(session, "attribution")]
-
-
-def require_operator(session: Session) -> str:
-    operator = settings.get(session, settings.OPERATOR)
-    if operator is None:
-        raise Conflict("no operator is known yet", hint="load the catalog first")
-    return operator

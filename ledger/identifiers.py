@@ -30,14 +30,6 @@ def normalise_isrc(value: str) -> str:
         raise InvalidIdentifier(f"ISRC {value!r}: {exc}") from None
 
 
-def is_isrc(value: str) -> bool:
-    try:
-        normalise_isrc(value)
-    except InvalidIdentifier:
-        return False
-    return True
-
-
 def normalise_upc(value: str) -> str:
     """A UPC-A (12 digits) or EAN-13 release code, check digit verified."""
     try:
@@ -133,11 +125,3 @@ def normalise_territory(value: str) -> str:
             f"territory {value!r} is not an ISO 3166 country code", hint="use e.g. US, GB, DE"
         )
     return code
-
-
-def expand_territories(value: str) -> frozenset[str]:
-    """A country code or a named group (EU, EEA, ...) as the set of countries it covers."""
-    code = str(value).strip().upper()
-    if code in TERRITORY_GROUPS:
-        return TERRITORY_GROUPS[code]
-    return frozenset({normalise_territory(code)})

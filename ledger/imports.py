@@ -24,7 +24,7 @@ import dataclasses
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -535,6 +535,3 @@ def lines_of(session: Session, import_id: int) -> list[RevenueLine]:
             .order_by(col(RevenueLine.line_no))
         )
     )
-
-
-ProgressCallback = Callable[[str, int, int], None]

@@ -31,9 +31,3 @@ def next_period(period: str) -> str:
     year, month = (int(p) for p in parse_period(period).split("-"))
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return f"{year:04d}-{month:02d}"
-
-
-def previous_period(period: str) -> str:
-    year, month = (int(p) for p in parse_period(period).split("-"))
-    year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-    return f"{year:04d}-{month:02d}"
