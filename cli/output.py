@@ -6,9 +6,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
 from rich.console import Console
@@ -22,42 +20,17 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ledger.money import format_share, to_text
+from ledger.jsonable import plain
+from ledger.money import to_text
 
 # Not a terminal (a pipe, a CI log): wide enough that tables keep their figures whole.
 console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return to_text(value)
-    if isinstance(value, Fraction):
-        return format_share(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    return str(value)
-
-
 def to_json(data: Any) -> str:
     """JSON with every amount as an exact string, never a number."""
-    return json.dumps(_plain(data), indent=2, ensure_ascii=False, default=_default)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return to_text(value)
-    if isinstance(value, Fraction):
-        return format_share(value)
-    if is_dataclass(value) and not isinstance(value, type):
-        return {k: _plain(getattr(value, k)) for k in value.__dataclass_fields__}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    return value
+    return json.dumps(plain(data), indent=2, ensure_ascii=False, default=str)
 
 
 def print_json(data: Any) -> None:

@@ -639,7 +639,7 @@ class _Parser:
                 entries.append(entry)
         remaining = [e for e in entries if e.is_remaining]
         explicit = sum((e.share for e in entries if e.share is not None), Fraction(0))
-        from ledger.allocation import float_free_percent
+        from ledger.money import format_share
 
         if len(remaining) > 1:
             lines = ", ".join(str(e.line) for e in remaining)
@@ -648,13 +648,13 @@ class _Parser:
             if remaining and explicit > 1:
                 f.problem(
                     "shares",
-                    f"shares sum to {float_free_percent(explicit)} before 'remaining'; "
+                    f"shares sum to {format_share(explicit)} before 'remaining'; "
                     "they must leave something for it (at most 100%)",
                 )
             elif not remaining and explicit != 1:
                 f.problem(
                     "shares",
-                    f"shares sum to {float_free_percent(explicit)}, not 100%; "
+                    f"shares sum to {format_share(explicit)}, not 100%; "
                     "fix the shares or make one of them 'remaining'",
                 )
         # Every role pool needs someone to divide among, on every track in scope.

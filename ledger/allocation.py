@@ -31,7 +31,7 @@ from math import lcm
 from typing import Any, Protocol, TypeVar
 
 from ledger.errors import AllocationError
-from ledger.money import MONEY_CONTEXT, SCALE, check_amount, parse_share
+from ledger.money import MONEY_CONTEXT, SCALE, check_amount, format_share, parse_share
 
 
 class _Orderable(Hashable, Protocol):
@@ -72,7 +72,7 @@ def allocate(
         explicit = sum(fractions.values(), Fraction(0))
         if explicit > 1:
             raise AllocationError(
-                f"allocation: shares sum to {float_free_percent(explicit)}, over 100%",
+                f"allocation: shares sum to {format_share(explicit)}, over 100%",
                 hint="lower the shares or remove 'remaining'",
             )
         fractions[remaining] = 1 - explicit
@@ -130,9 +130,3 @@ def _allocate_fractions(
     int_weights = {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
     units = allocate_units(total_units, int_weights)
     return {k: Decimal(u).scaleb(-scale, context=MONEY_CONTEXT) for k, u in units.items()}
-
-
-def float_free_percent(share: Fraction) -> str:
-    """A share as an exact-looking percentage for messages (no float involved)."""
-    pct = Decimal(share.numerator) * 100 / Decimal(share.denominator)
-    return f"{pct.quantize(Decimal('0.0001')).normalize():f}%"
