@@ -43,7 +43,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
             "split",
             "benchmark split",
             (
-                Leg(
+                Leg.of(
                     "revenue:undistributed",
                     total,
                     "USD",
@@ -52,7 +52,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
                     "US",
                     "stream",
                 ),
-                Leg(
+                Leg.of(
                     f"payable:{parties[0]}",
                     -a,
                     "USD",
@@ -62,7 +62,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
                     "stream",
                     "wmw@v1#share",
                 ),
-                Leg(
+                Leg.of(
                     f"payable:{parties[1]}",
                     -b,
                     "USD",
@@ -72,7 +72,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
                     "stream",
                     "wmw@v1#share",
                 ),
-                Leg(
+                Leg.of(
                     f"payable:{parties[2]}",
                     -c,
                     "USD",
@@ -82,7 +82,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
                     "stream",
                     "wmw@v1#share",
                 ),
-                Leg(
+                Leg.of(
                     f"payable:{parties[3]}",
                     -d,
                     "USD",

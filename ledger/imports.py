@@ -298,7 +298,7 @@ def _entry(import_id: int, name: str, source: str, period: str, plan: _Plan) -> 
     receivable = accounts.receivable(source)
     for ccy, units in sorted(plan.receivable.items()):
         legs.append(
-            Leg(receivable, from_units(units), ccy, source=source, memo=f"import #{import_id}")
+            Leg(receivable, units, ccy, source=source, memo=f"import #{import_id}")
         )
     for key in sorted(plan.groups, key=_sort_key):
         isrc, src, territory, usage, usage_period, ccy, reason = key
@@ -306,7 +306,7 @@ def _entry(import_id: int, name: str, source: str, period: str, plan: _Plan) -> 
         legs.append(
             Leg(
                 accounts.SUSPENSE if reason else accounts.UNDISTRIBUTED,
-                -from_units(group.units),
+                -group.units,
                 ccy,
                 isrc=isrc,
                 source=src,

@@ -42,13 +42,14 @@ from ledger.accounts import AccountCache
 from ledger.errors import (
     Conflict,
     IdempotencyConflict,
+    InvalidAmount,
     LedgerTampered,
     NotFound,
     PeriodClosed,
     UnbalancedEntry,
 )
 from ledger.models import Account, JournalEntry, LedgerHead, Period, Posting
-from ledger.money import FRAC_PER_WHOLE, currency, from_units, to_text, to_units
+from ledger.money import FRAC_PER_WHOLE, MAX_UNITS, currency, from_units, to_text, to_units
 from ledger.periods import next_period, parse_period
 
 GENESIS = "0" * 64
@@ -72,10 +73,15 @@ KINDS = frozenset(
 @dataclass(frozen=True, slots=True)
 class Leg:
     """One side of an entry: an account, a signed amount (debit +, credit -), and
-    where the money came from."""
+    where the money came from.
+
+    The amount is held as an integer of 10^-10 units, the form the journal stores
+    and sums; bulk producers (imports, split runs) build legs from units directly,
+    so a million legs cost no Decimal arithmetic. :meth:`of` takes a Decimal.
+    """
 
     account: str
-    amount: Decimal
+    units: int
     currency: str
     isrc: str | None = None
     source: str | None = None
@@ -85,12 +91,44 @@ class Leg:
     memo: str | None = None
     usage_period: str | None = None
 
-    def canonical(self, units: int | None = None) -> str:
+    @classmethod
+    def of(
+        cls,
+        account: str,
+        amount: Decimal,
+        currency: str,
+        isrc: str | None = None,
+        source: str | None = None,
+        territory: str | None = None,
+        usage: str | None = None,
+        rule_ref: str | None = None,
+        memo: str | None = None,
+        usage_period: str | None = None,
+    ) -> Leg:
+        """A leg of a Decimal amount (exact at ledger scale, or :class:`InvalidAmount`)."""
+        return cls(
+            account,
+            to_units(amount),
+            currency,
+            isrc,
+            source,
+            territory,
+            usage,
+            rule_ref,
+            memo,
+            usage_period,
+        )
+
+    @property
+    def amount(self) -> Decimal:
+        return from_units(self.units)
+
+    def canonical(self) -> str:
         return "\x1f".join(
             (
                 self.account,
                 self.currency,
-                str(to_units(self.amount) if units is None else units),
+                str(self.units),
                 self.isrc or "",
                 self.source or "",
                 self.territory or "",
@@ -114,7 +152,7 @@ class EntryDraft:
     source_ref: str | None = None
     reverses: int | None = None
 
-    def content_hash(self, units: Sequence[int] | None = None) -> str:
+    def content_hash(self) -> str:
         head = "\x1e".join(
             (
                 self.key,
@@ -125,9 +163,7 @@ class EntryDraft:
                 str(self.reverses or ""),
             )
         )
-        if units is None:
-            units = [to_units(leg.amount) for leg in self.legs]
-        body = "\x1e".join(leg.canonical(u) for leg, u in zip(self.legs, units, strict=True))
+        body = "\x1e".join(leg.canonical() for leg in self.legs)
         return hashlib.sha256(f"{head}\x1d{body}".encode()).hexdigest()
 
 
@@ -147,11 +183,8 @@ def chain_hash(prev_hash: str, entry_id: int, posted_at: str, content_hash: str)
     return hashlib.sha256(f"{prev_hash}|{entry_id}|{posted_at}|{content_hash}".encode()).hexdigest()
 
 
-def check_balanced(draft: EntryDraft, units: Sequence[int] | None = None) -> list[int]:
-    """Refuse an entry whose legs do not sum to zero in every currency (pure).
-
-    Returns each leg's amount in 10^-10 units, so callers convert only once.
-    """
+def check_balanced(draft: EntryDraft) -> None:
+    """Refuse an entry whose legs do not sum to zero in every currency (pure)."""
     if not draft.key or len(draft.key) > 200:
         raise UnbalancedEntry(
             f"entry {draft.key!r}: an idempotency key of 1 to 200 characters is needed"
@@ -161,11 +194,15 @@ def check_balanced(draft: EntryDraft, units: Sequence[int] | None = None) -> lis
     parse_period(draft.period)
     if len(draft.legs) < 2:
         raise UnbalancedEntry(f"entry {draft.key}: needs at least two legs")
-    if units is None:
-        units = [to_units(leg.amount) for leg in draft.legs]
-    totals: dict[str, int] = defaultdict(int)
-    for leg, u in zip(draft.legs, units, strict=True):
-        totals[leg.currency] += u
+    totals: dict[str, int] = {}
+    for leg in draft.legs:
+        u = leg.units
+        if type(u) is not int or not -MAX_UNITS < u < MAX_UNITS:
+            raise InvalidAmount(
+                f"entry {draft.key}: leg {leg.account}: {u!r} is not an amount in 10^-10 units",
+                hint="build legs from a Decimal with Leg.of",
+            )
+        totals[leg.currency] = totals.get(leg.currency, 0) + u
     for code in totals:
         currency(code)
     off = {c: t for c, t in totals.items() if t}
@@ -175,7 +212,6 @@ def check_balanced(draft: EntryDraft, units: Sequence[int] | None = None) -> lis
             f"entry {draft.key}: does not balance ({detail})",
             hint="debits and credits must sum to zero in each currency",
         )
-    return list(units)
 
 
 def _now() -> str:
@@ -296,8 +332,8 @@ def _existing(session: Session, draft: EntryDraft, content: str) -> PostedEntry 
 
 def post(session: Session, draft: EntryDraft) -> PostedEntry:
     """Post one entry (or return the identical one already posted under its key)."""
-    units = check_balanced(draft)
-    content = draft.content_hash(units)
+    check_balanced(draft)
+    content = draft.content_hash()
     existing = _existing(session, draft, content)
     if existing is not None:
         return existing
@@ -308,7 +344,7 @@ def post(session: Session, draft: EntryDraft) -> PostedEntry:
     accounts.ensure(leg.account for leg in draft.legs)
     head = _head(session)
     writer = _Writer(session, head, accounts)
-    posted = writer.write([(draft, content, units)])[0]
+    posted = writer.write([(draft, content)])[0]
     writer.finish()
     return posted
 
@@ -337,10 +373,10 @@ def post_many(
         batch = _batch(iterator, chunk, max_legs)
         if not batch:
             break
-        prepared: list[tuple[EntryDraft, str, list[int]]] = []
+        prepared: list[tuple[EntryDraft, str]] = []
         keys: set[str] = set()
         for draft in batch:
-            units = check_balanced(draft)
+            check_balanced(draft)
             if draft.key in keys:
                 raise IdempotencyConflict(
                     f"idempotency key {draft.key!r} appears twice in one batch"
@@ -351,7 +387,7 @@ def post_many(
                 periods_ok.add(draft.period)
             if draft.reverses is not None:
                 _check_reversible(session, draft.reverses)
-            prepared.append((draft, draft.content_hash(units), units))
+            prepared.append((draft, draft.content_hash()))
         accounts.ensure(leg.account for draft in batch for leg in draft.legs)
         try:
             writer.write(prepared)
@@ -393,13 +429,13 @@ class _Writer:
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
 
-    def write(self, prepared: Sequence[tuple[EntryDraft, str, list[int]]]) -> list[PostedEntry]:
+    def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
         posted_at = _now()
         entry_rows: list[tuple[Any, ...]] = []
         posting_rows: list[tuple[Any, ...]] = []
         result: list[PostedEntry] = []
         account_id = self.accounts.id_of
-        for draft, content, units in prepared:
+        for draft, content in prepared:
             entry_id = self.next_entry
             self.next_entry += 1
             digest = chain_hash(self.prev_hash, entry_id, posted_at, content)
@@ -418,7 +454,8 @@ class _Writer:
                     digest,
                 )
             )
-            for leg, u in zip(draft.legs, units, strict=True):
+            for leg in draft.legs:
+                u = leg.units
                 whole, frac = divmod(abs(u), FRAC_PER_WHOLE)
                 sign = -1 if u < 0 else 1
                 posting_rows.append(
@@ -527,7 +564,7 @@ def entry_legs(session: Session, entry_id: int) -> tuple[JournalEntry, tuple[Leg
 def _leg(p: Posting, code: str) -> Leg:
     return Leg(
         code,
-        from_units(p.amount_whole * FRAC_PER_WHOLE + p.amount_frac),
+        p.amount_whole * FRAC_PER_WHOLE + p.amount_frac,
         p.currency,
         p.isrc,
         p.source,
@@ -563,7 +600,7 @@ def reversal_draft(
         period=period,
         kind="reversal",
         description=description or f"Reversal of entry {entry.id}: {entry.description}",
-        legs=tuple(replace(leg, amount=-leg.amount) for leg in legs),
+        legs=tuple(replace(leg, units=-leg.units) for leg in legs),
         source_ref=entry.source_ref,
         reverses=entry.id,
     )
@@ -748,7 +785,7 @@ def _leg_from_row(r: tuple[Any, ...], codes: dict[int, str]) -> Leg:
     #      usage, usage_period, rule_ref, memo)
     return Leg(
         codes.get(r[3], f"?{r[3]}"),
-        from_units(int(r[5]) * FRAC_PER_WHOLE + int(r[6])),
+        int(r[5]) * FRAC_PER_WHOLE + int(r[6]),
         r[4],
         r[7],
         r[8],

@@ -137,7 +137,8 @@ def from_parts(whole: int, frac: int) -> Decimal:
     return from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
 
 
-_MAX_UNITS: Final = 10 ** (18 + SCALE)
+MAX_UNITS: Final = 10 ** (18 + SCALE)
+"""Bound (exclusive) of an amount in 10^-10 units: 18 whole digits, as the database stores."""
 
 
 def to_units(amount: Decimal) -> int:
@@ -150,7 +151,7 @@ def to_units(amount: Decimal) -> int:
         units = int(amount.scaleb(SCALE, context=MONEY_CONTEXT))
         if (
             units == amount.scaleb(SCALE, context=MONEY_CONTEXT)
-            and -_MAX_UNITS < units < _MAX_UNITS
+            and -MAX_UNITS < units < MAX_UNITS
         ):
             return units
     except (ValueError, OverflowError, TypeError, AttributeError, decimal.InvalidOperation):

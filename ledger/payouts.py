@@ -106,8 +106,8 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
                     kind="payout",
                     description=f"Payout to {party.name} for {period}",
                     legs=(
-                        Leg(accounts.payable(party_id), payable, ccy, memo="paid"),
-                        Leg(accounts.BANK, -payable, ccy, memo=f"payout to {party_id}"),
+                        Leg.of(accounts.payable(party_id), payable, ccy, memo="paid"),
+                        Leg.of(accounts.BANK, -payable, ccy, memo=f"payout to {party_id}"),
                     ),
                     source_ref=f"payout:{period}",
                 ),

@@ -433,7 +433,7 @@ def _drafts(
         legs = tuple(
             Leg(
                 account=k[0],
-                amount=from_units(u),
+                units=u,
                 currency=k[6],
                 isrc=k[1] or None,
                 source=k[2] or None,
@@ -526,8 +526,8 @@ def recoup(
                     kind="advance",
                     description=f"Recoupable advance to {party_id} under {agreement_id}: {description}",
                     legs=(
-                        Leg(accounts.advance(party_id), amount, ccy, memo="advance"),
-                        Leg(accounts.BANK, -amount, ccy, memo=f"advance to {party_id}"),
+                        Leg.of(accounts.advance(party_id), amount, ccy, memo="advance"),
+                        Leg.of(accounts.BANK, -amount, ccy, memo=f"advance to {party_id}"),
                     ),
                     source_ref=f"advance:{agreement_id}",
                 ),
@@ -550,8 +550,8 @@ def recoup(
                 kind="recoupment",
                 description=f"Recoupment of {party_id}'s advance from {period} earnings",
                 legs=(
-                    Leg(accounts.payable(party_id), amount, ccy, memo="recouped"),
-                    Leg(accounts.advance(party_id), -amount, ccy, memo="recouped"),
+                    Leg(accounts.payable(party_id), amount_units, ccy, memo="recouped"),
+                    Leg(accounts.advance(party_id), -amount_units, ccy, memo="recouped"),
                 ),
                 source_ref=f"recoup:{period}",
             ),

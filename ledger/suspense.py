@@ -89,7 +89,7 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
     if not items:
         return ResolveSummary(None, 0, 0, Decimal(0), ccy, None, remaining)
     target = journal.open_period_for(session, period)
-    total = Decimal(0)
+    total = 0
     now = datetime.now(UTC)
     entry_ids: list[int] = []
     by_import: dict[int, list[SuspenseItem]] = defaultdict(list)
@@ -109,7 +109,7 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
                 ),
                 {"i": import_id, "s": item.isrc},
             ):
-                amount = from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+                units = int(whole) * FRAC_PER_WHOLE + int(frac)
                 dims = dict(
                     isrc=item.isrc,
                     source=src,
@@ -118,18 +118,18 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
                     usage_period=usage_period,
                 )
                 legs.append(
-                    Leg(accounts.SUSPENSE, amount, cur, memo=f"import #{import_id}", **dims)
+                    Leg(accounts.SUSPENSE, units, cur, memo=f"import #{import_id}", **dims)
                 )
                 legs.append(
                     Leg(
                         accounts.UNDISTRIBUTED,
-                        -amount,
+                        -units,
                         cur,
                         memo=f"released from import #{import_id}",
                         **dims,
                     )
                 )
-                total += amount
+                total += units
         isrcs = ",".join(i.isrc for i in by_import[import_id])
         posted = journal.post(
             session,
@@ -151,5 +151,5 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
             )
     session.flush()
     return ResolveSummary(
-        target, len(items), sum(i.lines for i in items), total, ccy, entry_ids[0], remaining
+        target, len(items), sum(i.lines for i in items), from_units(total), ccy, entry_ids[0], remaining
     )

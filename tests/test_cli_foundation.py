@@ -42,8 +42,8 @@ def test_trial_balance_amounts_are_strings(
                 "import",
                 "x",
                 (
-                    Leg("receivable:streamco", Decimal("0.0000000001"), "USD"),
-                    Leg("revenue:undistributed", Decimal("-0.0000000001"), "USD"),
+                    Leg.of("receivable:streamco", Decimal("0.0000000001"), "USD"),
+                    Leg.of("revenue:undistributed", Decimal("-0.0000000001"), "USD"),
                 ),
             ),
         )
@@ -73,8 +73,8 @@ def test_verify_fails_after_tampering(
                 "import",
                 "x",
                 (
-                    Leg("receivable:streamco", Decimal("10"), "USD"),
-                    Leg("revenue:undistributed", Decimal("-10"), "USD"),
+                    Leg.of("receivable:streamco", Decimal("10"), "USD"),
+                    Leg.of("revenue:undistributed", Decimal("-10"), "USD"),
                 ),
             ),
         )

@@ -31,7 +31,7 @@ def entry(key: str, amount: str, *, period: str = "2026-10", cur: str = "USD") -
         period,
         "import",
         f"test {key}",
-        (Leg("receivable:streamco", value, cur), Leg("revenue:undistributed", -value, cur)),
+        (Leg.of("receivable:streamco", value, cur), Leg.of("revenue:undistributed", -value, cur)),
     )
 
 
@@ -58,8 +58,8 @@ def test_unbalanced_entry_is_refused_and_leaves_no_rows(database: Database) -> N
         "import",
         "bad",
         (
-            Leg("receivable:streamco", Decimal("10.00"), "USD"),
-            Leg("revenue:undistributed", Decimal("-9.99"), "USD"),
+            Leg.of("receivable:streamco", Decimal("10.00"), "USD"),
+            Leg.of("revenue:undistributed", Decimal("-9.99"), "USD"),
         ),
     )
     with pytest.raises(UnbalancedEntry, match=r"USD off by 0\.01"), database.write() as s:
@@ -75,8 +75,8 @@ def test_balance_is_per_currency(database: Database) -> None:
         "import",
         "mixed",
         (
-            Leg("receivable:streamco", Decimal("10"), "USD"),
-            Leg("revenue:undistributed", Decimal("-10"), "EUR"),
+            Leg.of("receivable:streamco", Decimal("10"), "USD"),
+            Leg.of("revenue:undistributed", Decimal("-10"), "EUR"),
         ),
     )
     with (
@@ -257,7 +257,7 @@ def test_bulk_posting_checks_the_same_rules(database: Database) -> None:
             "2026-10",
             "import",
             "x",
-            (Leg("bank", Decimal(1), "USD"), Leg("bank", Decimal(-2), "USD")),
+            (Leg.of("bank", Decimal(1), "USD"), Leg.of("bank", Decimal(-2), "USD")),
         ),
     ]
     with pytest.raises(UnbalancedEntry), database.write() as s:
@@ -279,8 +279,8 @@ def test_parties_hold_payable_accounts(database: Database) -> None:
                 "split",
                 "split",
                 (
-                    Leg("revenue:undistributed", Decimal(5), "USD"),
-                    Leg("payable:rust", Decimal(-5), "USD"),
+                    Leg.of("revenue:undistributed", Decimal(5), "USD"),
+                    Leg.of("payable:rust", Decimal(-5), "USD"),
                 ),
             ),
         )
@@ -328,8 +328,8 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
                     weights = [1]
                 parts = allocate(-value, {f"revenue:w{j}": w for j, w in enumerate(weights)})
                 legs = (
-                    Leg("receivable:a", value, cur),
-                    *(Leg(acc, amt, cur) for acc, amt in parts.items()),
+                    Leg.of("receivable:a", value, cur),
+                    *(Leg.of(acc, amt, cur) for acc, amt in parts.items()),
                 )
                 journal.post(s, EntryDraft(f"{run}-{i}", "2026-10", "manual", "prop", legs))
             else:
