@@ -9,10 +9,7 @@ import typer
 
 from cli.context import state
 from cli.output import console, print_json
-from ledger import catalog_store
-from ledger.errors import InputError, InvalidPeriod
-from ledger.periods import parse_period
-from ledger.rules import LineContext, explain
+from ledger.errors import InputError
 
 catalog_app = typer.Typer(help="Parties, tracks and contributions.", no_args_is_help=True)
 agreements_app = typer.Typer(help="Versioned split agreements.", no_args_is_help=True)
@@ -40,6 +37,8 @@ def catalog_load(file: FileArg) -> None:
 
     Example: royalty catalog load examples/catalog.yaml
     """
+    from ledger import catalog_store
+
     text = _read(file)
     with state().ledger().write() as session:
         result = catalog_store.load_catalog(session, text, str(file))
@@ -56,6 +55,8 @@ def agreements_load(file: FileArg) -> None:
 
     Example: royalty agreements load examples/agreements.yaml
     """
+    from ledger import catalog_store
+
     text = _read(file)
     with state().ledger().write() as session:
         result = catalog_store.load_agreements(session, text, str(file))
@@ -69,6 +70,8 @@ def agreements_check(file: FileArg) -> None:
 
     Example: royalty agreements check examples/agreements.yaml
     """
+    from ledger import catalog_store
+
     text = _read(file)
     with state().ledger().read() as session:
         problems = catalog_store.check_agreement_file(session, text, str(file))
@@ -95,8 +98,11 @@ def agreements_explain(
     """
     from datetime import date
 
-    from ledger import settings
+    from ledger import catalog_store, settings
+    from ledger.errors import InvalidPeriod
     from ledger.identifiers import normalise_isrc, normalise_territory
+    from ledger.periods import parse_period
+    from ledger.rules import LineContext, explain
 
     try:
         month = parse_period(period) if period else date.today().strftime("%Y-%m")
@@ -132,6 +138,8 @@ def attribution_load(
 
     Example: royalty attribution load examples/attribution-2026-10.csv --period 2026-10
     """
+    from ledger import catalog_store
+
     text = _read(file)
     with state().ledger().write() as session:
         result = catalog_store.load_attribution(session, text, str(file), period)

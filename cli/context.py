@@ -1,11 +1,15 @@
 """Shared CLI state: the database chosen with --db, opened once per command.
 
 The root callback sets it for the invocation; commands call :func:`state`.
+The database layer (SQLAlchemy) is imported only when a command opens the database.
 """
 
 from __future__ import annotations
 
-from ledger.db import Database
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.db import Database
 
 
 class AppState:
@@ -15,6 +19,8 @@ class AppState:
 
     def database(self) -> Database:
         if self._db is None:
+            from ledger.db import Database
+
             self._db = Database(self.url)
         return self._db
 

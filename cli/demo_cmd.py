@@ -8,9 +8,6 @@ from typing import Annotated
 import typer
 
 from cli.output import console, err_console, table
-from ledger import demo
-from ledger.money import to_text
-from ledger.statement import round_display
 
 
 def demo_command(
@@ -25,6 +22,10 @@ def demo_command(
 
     Example: royalty demo --out royalty-demo
     """
+    from ledger import demo
+    from ledger.money import to_text
+    from ledger.statement import round_display
+
     result = demo.run_demo(out, force=force, progress=lambda msg: err_console.print(f"... {msg}"))
     ccy = result.currency
     table(

@@ -9,7 +9,6 @@ import typer
 
 from cli.context import state
 from cli.output import amount, console, print_json, progress_bar, table
-from ledger import imports, suspense
 
 suspense_app = typer.Typer(help="Revenue held until it can be attributed.", no_args_is_help=True)
 
@@ -39,6 +38,8 @@ def import_command(
 
     Example: royalty import DSR_*.tsv distrokid.tsv --period 2026-10 --fx rates-2026-10.csv
     """
+    from ledger import imports
+
     db = state().ledger()
     results = []
     for path in files:
@@ -88,6 +89,8 @@ def suspense_list(
 
     Example: royalty suspense list --json
     """
+    from ledger import suspense
+
     with state().ledger().read() as session:
         items = suspense.list_suspense(session)
     if as_json:
@@ -112,6 +115,8 @@ def suspense_resolve(
 
     Example: royalty catalog load catalog.yaml && royalty suspense resolve
     """
+    from ledger import suspense
+
     with state().ledger().write() as session:
         result = suspense.resolve_suspense(session, period=period)
     if as_json:

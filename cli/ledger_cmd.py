@@ -8,7 +8,6 @@ import typer
 
 from cli.context import state
 from cli.output import console, print_json, table
-from ledger import journal
 
 app = typer.Typer(help="Inspect and verify the journal.", no_args_is_help=True)
 
@@ -24,6 +23,8 @@ def trial_balance(
 
     Example: royalty ledger trial-balance --json
     """
+    from ledger import journal
+
     with state().ledger().read() as session:
         tb = journal.trial_balance(session, up_to_period=period)
     if as_json:
@@ -69,6 +70,8 @@ def verify() -> None:
 
     Example: royalty ledger verify
     """
+    from ledger import journal
+
     with state().ledger().read() as session:
         report = journal.verify(session)
         tb = journal.trial_balance(session)

@@ -3,6 +3,11 @@
 Every command parses its options, calls one service in ``ledger``, and prints.
 User errors (:class:`ledger.errors.LedgerError`) become one line on stderr and
 exit code 1; problems in an input file are listed one per line.
+
+Start-up is kept short: the command modules import their ``ledger`` services
+(and with them SQLAlchemy, PyYAML, psycopg, ...) inside the commands, and rich
+on first output, so ``royalty X`` only pays for what X uses and ``royalty --help``
+for none of it (tests/test_cli_startup.py; timings: benchmarks/bench_startup.py).
 """
 
 from __future__ import annotations
@@ -24,8 +29,6 @@ from cli import (
 )
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
-from ledger import db as dbmod
-from ledger import money, settings
 from ledger.errors import InputError, LedgerError
 
 app = typer.Typer(
@@ -81,6 +84,9 @@ def init(
 
     Example: royalty init --currency USD
     """
+    from ledger import db as dbmod
+    from ledger import money, settings
+
     money.currency(currency)  # refuse a bad code before touching the database
     database = state().database()
     dbmod.upgrade(database)
@@ -91,26 +97,31 @@ def init(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every user error becomes one clear line."""
-    import click
-
     try:
         app(args=argv, prog_name="royalty", standalone_mode=False)
     except LedgerError as exc:
         _report(exc)
         return 1
-    except (typer.Abort, click.exceptions.Abort):
-        err_console.print("Aborted; nothing was changed.")
-        return 130
+    except typer.Abort:
+        return _aborted()
     except KeyboardInterrupt:
         err_console.print("Interrupted; nothing was changed.")
         return 130
-    except (typer.Exit, click.exceptions.Exit) as exc:
+    except typer.Exit as exc:
         return int(exc.exit_code or 0)
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
     except Exception as exc:
-        # typer may vendor its own click: treat its usage errors the same way
+        # typer vendors its own click; the real click (~20 ms to import) is loaded only by
+        # some commands (uvicorn for `serve`), and only then can its exceptions occur.
+        click = sys.modules.get("click")
+        if click is not None:
+            if isinstance(exc, click.exceptions.Abort):
+                return _aborted()
+            if isinstance(exc, click.exceptions.Exit):
+                return int(exc.exit_code or 0)
+            if isinstance(exc, click.ClickException):
+                exc.show()
+                return int(exc.exit_code)
+        # typer's vendored click: treat its usage errors the same way
         show = getattr(exc, "show", None)
         code = getattr(exc, "exit_code", None)
         if callable(show) and isinstance(code, int):
@@ -125,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """Console entry point (``royalty``)."""
     sys.exit(main())
+
+
+def _aborted() -> int:
+    err_console.print("Aborted; nothing was changed.")
+    return 130
 
 
 def _report(exc: LedgerError) -> None:

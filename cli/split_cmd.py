@@ -5,12 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlmodel import col
 
 from cli.context import state
 from cli.output import amount, console, print_json, table
-from ledger import balances as balances_mod
-from ledger import payouts, splits
 
 period_app = typer.Typer(help="Accounting periods.", no_args_is_help=True)
 
@@ -29,6 +26,8 @@ def split_command(
 
     Example: royalty split --period 2026-10 --dry-run
     """
+    from ledger import splits
+
     db = state().ledger()
     with db.read() if dry_run else db.write() as session:
         result = splits.run_split(session, period, dry_run=dry_run)
@@ -71,6 +70,8 @@ def pay_command(
 
     Example: royalty pay --period 2026-10 --dry-run
     """
+    from ledger import payouts
+
     db = state().ledger()
     with db.read() if dry_run else db.write() as session:
         result = payouts.pay(session, period, dry_run=dry_run)
@@ -100,6 +101,8 @@ def balances_command(
 
     Example: royalty balances --period 2026-10 --party rust
     """
+    from ledger import balances as balances_mod
+
     with state().ledger().read() as session:
         rows = balances_mod.balances(session, period=period, party=party)
     if as_json:
@@ -122,6 +125,8 @@ def period_close(period: Annotated[str, typer.Argument(help="Period YYYY-MM.")])
 
     Example: royalty period close 2026-10
     """
+    from ledger import splits
+
     with state().ledger().write() as session:
         closed = splits.close_period(session, period)
     console.print(f"Period {closed.code} is closed.")
@@ -134,6 +139,7 @@ def period_list(as_json: JsonOpt = False) -> None:
     Example: royalty period list
     """
     from sqlalchemy import select
+    from sqlmodel import col
 
     from ledger.models import Period
 

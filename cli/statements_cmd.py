@@ -10,7 +10,6 @@ import typer
 
 from cli.context import state
 from cli.output import console, progress_bar
-from ledger import export, statements_service
 
 export_app = typer.Typer(help="Export the ledger for other tools.", no_args_is_help=True)
 
@@ -28,6 +27,8 @@ def statements_command(
 
     Example: royalty statements --period 2026-10 --out statements/ --party rust
     """
+    from ledger import statements_service
+
     formats = [f for f in format.split(",") if f.strip()]
     db = state().ledger()
     with progress_bar(f"Statements {period}") as progress, db.write() as session:
@@ -48,6 +49,8 @@ def beancount_command(
 
     Example: royalty export beancount --out ledger.beancount && bean-check ledger.beancount
     """
+    from ledger import export
+
     db = state().ledger()
     with db.read() as session:
         if out is None:

@@ -8,7 +8,6 @@ import typer
 
 from cli.context import state
 from cli.output import console, print_json, table
-from ledger import tokens
 
 app = typer.Typer(help="Create, list and revoke API tokens.", no_args_is_help=True)
 
@@ -27,6 +26,8 @@ def create(
 
     Example: royalty tokens create --party rust --label "Rust, web page"
     """
+    from ledger import tokens
+
     with state().ledger().write() as session:
         token_id, plaintext = tokens.create_token(session, party_id=party, admin=admin, label=label)
     who = "admin" if admin else f"party {party}"
@@ -47,6 +48,8 @@ def list_(
 
     Example: royalty tokens list --json
     """
+    from ledger import tokens
+
     with state().ledger().read() as session:
         rows = tokens.list_tokens(session)
     if as_json:
@@ -76,6 +79,8 @@ def revoke(
 
     Example: royalty tokens revoke 3
     """
+    from ledger import tokens
+
     with state().ledger().write() as session:
         info = tokens.revoke(session, token_id)
     console.print(f"Token {info.id} revoked.", highlight=False)
