@@ -16,7 +16,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -29,69 +28,29 @@ from ledger.models import Party
 
 
 def drafts(n: int) -> Iterator[EntryDraft]:
-    parties = [f"p{i}" for i in range(4)]
-    cents = [Decimal(i).scaleb(-10) for i in range(1, 1000)]
+    """Entries as a split run produces them: legs built from integer 10^-10 units.
+
+    The amounts vary per entry (999 distinct patterns), every entry balances, and
+    legs are not shared between entries except through equal values.
+    """
+    parties = [f"payable:p{i}" for i in range(4)]
+    dims = ("USRW12600001", "streamco", "US", "stream")
     for i in range(n):
-        a = cents[i % 999] * 7
-        b = cents[(i * 7) % 999]
-        c = cents[(i * 13) % 999]
-        d = cents[(i * 17) % 999]
-        total = a + b + c + d
+        a = (i % 999 + 1) * 7
+        b = (i * 7) % 999 + 1
+        c = (i * 13) % 999 + 1
+        d = (i * 17) % 999 + 1
         yield EntryDraft(
             f"bench:{i}",
             "2026-10",
             "split",
             "benchmark split",
             (
-                Leg.of(
-                    "revenue:undistributed",
-                    total,
-                    "USD",
-                    "USRW12600001",
-                    "streamco",
-                    "US",
-                    "stream",
-                ),
-                Leg.of(
-                    f"payable:{parties[0]}",
-                    -a,
-                    "USD",
-                    "USRW12600001",
-                    "streamco",
-                    "US",
-                    "stream",
-                    "wmw@v1#share",
-                ),
-                Leg.of(
-                    f"payable:{parties[1]}",
-                    -b,
-                    "USD",
-                    "USRW12600001",
-                    "streamco",
-                    "US",
-                    "stream",
-                    "wmw@v1#share",
-                ),
-                Leg.of(
-                    f"payable:{parties[2]}",
-                    -c,
-                    "USD",
-                    "USRW12600001",
-                    "streamco",
-                    "US",
-                    "stream",
-                    "wmw@v1#share",
-                ),
-                Leg.of(
-                    f"payable:{parties[3]}",
-                    -d,
-                    "USD",
-                    "USRW12600001",
-                    "streamco",
-                    "US",
-                    "stream",
-                    "wmw@v1#share",
-                ),
+                Leg("revenue:undistributed", a + b + c + d, "USD", *dims),
+                Leg(parties[0], -a, "USD", *dims, "wmw@v1#share", "earned"),
+                Leg(parties[1], -b, "USD", *dims, "wmw@v1#share", "earned"),
+                Leg(parties[2], -c, "USD", *dims, "wmw@v1#share", "earned"),
+                Leg(parties[3], -d, "USD", *dims, "wmw@v1#share", "earned"),
             ),
         )
 

@@ -91,6 +91,7 @@ class AccountCache:
     def __init__(self, session: Session) -> None:
         self.session = session
         self._ids: dict[str, int] = {}
+        self._with_party: dict[str, tuple[int, bool]] = {}
 
     def ensure(self, codes: Iterable[str]) -> None:
         missing = {c for c in codes if c not in self._ids}
@@ -116,6 +117,12 @@ class AccountCache:
 
     def id_of(self, code: str) -> int:
         return self._ids[code]
+
+    def ids_and_parties(self) -> dict[str, tuple[int, bool]]:
+        """Every known code's id and whether it is a party's account (for hot loops)."""
+        if len(self._with_party) != len(self._ids):
+            self._with_party = {c: (i, party_of(c) is not None) for c, i in self._ids.items()}
+        return self._with_party
 
 
 def _chunks(items: list[str], n: int) -> Iterable[list[str]]:

@@ -48,8 +48,15 @@ from ledger.errors import (
     PeriodClosed,
     UnbalancedEntry,
 )
-from ledger.models import Account, JournalEntry, LedgerHead, Period, Posting
-from ledger.money import FRAC_PER_WHOLE, MAX_UNITS, currency, from_units, to_text, to_units
+from ledger.models import Account, AccountTotal, JournalEntry, LedgerHead, Period, Posting
+from ledger.money import (
+    FRAC_PER_WHOLE,
+    MAX_UNITS,
+    currency,
+    from_units,
+    to_text,
+    to_units,
+)
 from ledger.periods import next_period, parse_period
 
 GENESIS = "0" * 64
@@ -416,7 +423,11 @@ def _batch(iterator: Iterator[EntryDraft], chunk: int, max_legs: int) -> list[En
 
 
 class _Writer:
-    """Assigns ids and chain hashes and writes rows with the fastest path per database."""
+    """Assigns ids and chain hashes and writes rows with the fastest path per database.
+
+    It also sums what the write moves per account, period, currency and (on party
+    accounts) memo, and appends those sums to ``account_total`` when it finishes.
+    """
 
     def __init__(self, session: Session, head: LedgerHead, accounts: AccountCache) -> None:
         self.session = session
@@ -428,22 +439,27 @@ class _Writer:
         self.entries = 0
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.totals: dict[tuple[int, str, str, str | None], list[int]] = {}
 
     def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
         posted_at = _now()
         entry_rows: list[tuple[Any, ...]] = []
         posting_rows: list[tuple[Any, ...]] = []
         result: list[PostedEntry] = []
-        account_id = self.accounts.id_of
+        accounts = self.accounts.ids_and_parties()
+        totals = self.totals
+        add_posting = posting_rows.append
+        next_posting = self.next_posting
         for draft, content in prepared:
             entry_id = self.next_entry
             self.next_entry += 1
+            period = draft.period
             digest = chain_hash(self.prev_hash, entry_id, posted_at, content)
             entry_rows.append(
                 (
                     entry_id,
                     draft.key,
-                    draft.period,
+                    period,
                     draft.kind,
                     draft.description,
                     draft.source_ref,
@@ -456,16 +472,20 @@ class _Writer:
             )
             for leg in draft.legs:
                 u = leg.units
-                whole, frac = divmod(abs(u), FRAC_PER_WHOLE)
-                sign = -1 if u < 0 else 1
-                posting_rows.append(
+                account_id, is_party = accounts[leg.account]
+                if u < 0:
+                    whole, frac = divmod(-u, FRAC_PER_WHOLE)
+                    whole, frac = -whole, -frac
+                else:
+                    whole, frac = divmod(u, FRAC_PER_WHOLE)
+                add_posting(
                     (
-                        self.next_posting,
+                        next_posting,
                         entry_id,
-                        account_id(leg.account),
+                        account_id,
                         leg.currency,
-                        sign * whole,
-                        sign * frac,
+                        whole,
+                        frac,
                         leg.isrc,
                         leg.source,
                         leg.territory,
@@ -475,7 +495,14 @@ class _Writer:
                         leg.memo,
                     )
                 )
-                self.next_posting += 1
+                next_posting += 1
+                key = (account_id, period, leg.currency, leg.memo if is_party else None)
+                slot = totals.get(key)
+                if slot is None:
+                    totals[key] = [u, 1]
+                else:
+                    slot[0] += u
+                    slot[1] += 1
             self.prev_hash = digest
             result.append(
                 PostedEntry(
@@ -488,13 +515,15 @@ class _Writer:
                     created=True,
                 )
             )
+        self.next_posting = next_posting
         self._insert(posting_rows, entry_rows)
         self.entries += len(entry_rows)
         self.postings += len(posting_rows)
         return result
 
     def _insert(self, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
-        # Postings first: the entry row's trigger checks that its legs balance.
+        # Entries first, so each posting's foreign key finds its entry at once. The
+        # balance of every entry is checked when the ledger head advances (finish).
         dbapi: Any = self.session.connection().connection.dbapi_connection
         assert dbapi is not None
         if self.postgres:
@@ -509,17 +538,45 @@ class _Writer:
             cur = dbapi.cursor()
             try:
                 cur.executemany(
-                    f"INSERT INTO posting ({POSTING_COLS}) VALUES ({_marks(13)})", postings
+                    f"INSERT INTO journal_entry ({ENTRY_COLS}) VALUES ({_marks(11)})", entries
                 )
                 cur.executemany(
-                    f"INSERT INTO journal_entry ({ENTRY_COLS}) VALUES ({_marks(11)})", entries
+                    f"INSERT INTO posting ({POSTING_COLS}) VALUES ({_marks(13)})", postings
                 )
             finally:
                 cur.close()
 
     def finish(self) -> None:
+        """Append the write's account totals and advance the ledger head (on SQLite the
+        head's trigger checks the whole write: balance, periods, no late legs)."""
         if not self.entries:
             return
+        rows = []
+        for (account_id, period, ccy, memo), (units, n) in sorted(
+            self.totals.items(),
+            key=lambda item: (item[0][0], item[0][1], item[0][2], item[0][3] or ""),
+        ):
+            sign = -1 if units < 0 else 1
+            whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
+            rows.append(
+                {
+                    "t": self.next_entry - 1,
+                    "a": account_id,
+                    "p": period,
+                    "c": ccy,
+                    "m": memo,
+                    "w": sign * whole,
+                    "f": sign * frac,
+                    "n": n,
+                }
+            )
+        self.session.execute(
+            text(
+                "INSERT INTO account_total (through_entry_id, account_id, period, currency, memo,"
+                " amount_whole, amount_frac, postings) VALUES (:t, :a, :p, :c, :m, :w, :f, :n)"
+            ),
+            rows,
+        )
         self.session.execute(
             text(
                 "UPDATE ledger_head SET last_entry_id = :e, last_hash = :h, "
@@ -528,6 +585,7 @@ class _Writer:
             {"e": self.next_entry - 1, "h": self.prev_hash, "n": self.entries, "p": self.postings},
         )
         self.session.expire(self.head)
+        self.totals = {}
 
 
 POSTING_COLS = (
@@ -654,23 +712,22 @@ class TrialBalance:
 
 
 def trial_balance(session: Session, *, up_to_period: str | None = None) -> TrialBalance:
-    """Every account's balance per currency, summed exactly in SQL."""
+    """Every account's balance per currency, summed exactly in SQL from the account
+    totals (which :func:`verify` checks against the postings)."""
     stmt = (
         select(
             col(Account.code),
             col(Account.type),
-            col(Posting.currency),
-            func.sum(col(Posting.amount_whole)),
-            func.sum(col(Posting.amount_frac)),
+            col(AccountTotal.currency),
+            func.sum(col(AccountTotal.amount_whole)),
+            func.sum(col(AccountTotal.amount_frac)),
         )
-        .join(Account, col(Account.id) == col(Posting.account_id))
-        .group_by(col(Account.code), col(Account.type), col(Posting.currency))
-        .order_by(col(Account.code), col(Posting.currency))
+        .join(Account, col(Account.id) == col(AccountTotal.account_id))
+        .group_by(col(Account.code), col(Account.type), col(AccountTotal.currency))
+        .order_by(col(Account.code), col(AccountTotal.currency))
     )
     if up_to_period:
-        stmt = stmt.join(JournalEntry, col(JournalEntry.id) == col(Posting.entry_id)).where(
-            col(JournalEntry.period) <= parse_period(up_to_period)
-        )
+        stmt = stmt.where(col(AccountTotal.period) <= parse_period(up_to_period))
     rows = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for code, type_, cur, whole, frac in session.execute(stmt):
@@ -742,7 +799,47 @@ def verify(session: Session, *, batch: int = 50_000) -> VerifyReport:
         raise LedgerTampered(
             f"the ledger head records {head.posting_count} postings but {postings_seen} were found"
         )
+    _verify_totals(session, codes)
     return VerifyReport(entries_seen, postings_seen, prev)
+
+
+_TOTALS_FROM_POSTINGS = """
+SELECT p.account_id, e.period, p.currency,
+       CASE WHEN a.party_id IS NULL THEN NULL ELSE p.memo END,
+       SUM(p.amount_whole), SUM(p.amount_frac), COUNT(*)
+FROM posting p JOIN journal_entry e ON e.id = p.entry_id JOIN account a ON a.id = p.account_id
+GROUP BY p.account_id, e.period, p.currency, CASE WHEN a.party_id IS NULL THEN NULL ELSE p.memo END
+"""
+_TOTALS_STORED = """
+SELECT account_id, period, currency, memo, SUM(amount_whole), SUM(amount_frac), SUM(postings)
+FROM account_total GROUP BY account_id, period, currency, memo
+"""
+
+
+def _verify_totals(session: Session, codes: dict[int, str]) -> None:
+    """The account totals that balances and the trial balance read must be exactly
+    the sums of the (already verified) postings."""
+
+    def load(sql: str) -> dict[tuple[Any, ...], tuple[int, int]]:
+        out: dict[tuple[Any, ...], tuple[int, int]] = {}
+        for account_id, period, cur, memo, whole, frac, n in session.execute(text(sql)):
+            out[(account_id, period, cur, memo)] = (
+                int(whole) * FRAC_PER_WHOLE + int(frac),
+                int(n),
+            )
+        return out
+
+    expected, stored = load(_TOTALS_FROM_POSTINGS), load(_TOTALS_STORED)
+    if expected != stored:
+        key = min(
+            (k for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k)),
+            key=str,
+        )
+        account = codes.get(key[0], f"#{key[0]}")
+        raise LedgerTampered(
+            f"account totals of {account} in {key[1]} ({key[2]}) do not match its postings",
+            hint="the totals that balances read were altered; restore from a backup",
+        )
 
 
 def _stream_entries(session: Session, batch: int) -> Iterator[tuple[Any, ...]]:

@@ -174,6 +174,33 @@ class Posting(SQLModel, table=True):
     )
 
 
+class AccountTotal(SQLModel, table=True):
+    """What one write moved on one account in one period and currency.
+
+    Append-only like the journal: each bulk write adds rows, so balances and the
+    trial balance sum a few rows instead of every posting. ``memo`` is the kind of
+    movement (earned, fees, paid, ...) on party accounts and empty on the others,
+    whose memos are free text. ``royalty ledger verify`` recomputes these rows.
+    """
+
+    __tablename__ = "account_total"
+
+    id: int = Field(primary_key=True, sa_type=ID_TYPE)
+    through_entry_id: int = Field(sa_type=BigInteger)
+    account_id: int = Field(foreign_key="account.id")
+    period: str = Field(foreign_key="period.code", max_length=7)
+    currency: str = Field(max_length=3)
+    memo: str | None = Field(default=None, sa_type=Text)
+    amount_whole: int = Field(sa_type=BigInteger)
+    amount_frac: int = Field(sa_type=BigInteger)
+    postings: int = Field(sa_type=BigInteger)
+
+    __table_args__ = (
+        *_parts_checks("amount"),
+        Index("ix_account_total_account", "account_id", "period"),
+    )
+
+
 class LedgerHead(SQLModel, table=True):
     """The tip of the hash chain: last entry id and hash, so removing the newest
     entries is detected too."""
@@ -364,6 +391,7 @@ class IdempotencyRecord(SQLModel, table=True):
 
 __all__ = [
     "Account",
+    "AccountTotal",
     "DecimalText",
     "JournalEntry",
     "LedgerHead",

@@ -117,9 +117,7 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
                     usage=usage,
                     usage_period=usage_period,
                 )
-                legs.append(
-                    Leg(accounts.SUSPENSE, units, cur, memo=f"import #{import_id}", **dims)
-                )
+                legs.append(Leg(accounts.SUSPENSE, units, cur, memo=f"import #{import_id}", **dims))
                 legs.append(
                     Leg(
                         accounts.UNDISTRIBUTED,
@@ -151,5 +149,11 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
             )
     session.flush()
     return ResolveSummary(
-        target, len(items), sum(i.lines for i in items), from_units(total), ccy, entry_ids[0], remaining
+        target,
+        len(items),
+        sum(i.lines for i in items),
+        from_units(total),
+        ccy,
+        entry_ids[0],
+        remaining,
     )

@@ -86,20 +86,57 @@ def test_balance_is_per_currency(database: Database) -> None:
         journal.post(s, mixed)
 
 
+ADVANCE_HEAD = (
+    "UPDATE ledger_head SET last_entry_id = last_entry_id + {e}, entry_count = entry_count + {e},"
+    " posting_count = posting_count + {p}, last_hash = 'x' WHERE id = 1"
+)
+
+
+def raw_entry(
+    entry_id: int, first_posting: int, period: str, amounts: tuple[int, int]
+) -> list[str]:
+    """SQL that writes an entry behind the ledger's back: its postings, then the entry."""
+    return [
+        "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
+        f"VALUES ({first_posting}, {entry_id}, 1, 'USD', {amounts[0]}, 0), "
+        f"({first_posting + 1}, {entry_id}, 2, 'USD', {amounts[1]}, 0)",
+        "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
+        f"content_hash, prev_hash, hash) VALUES ({entry_id}, 'raw', '{period}', 'manual', 'raw', "
+        "'x', 'x', 'x', 'x')",
+    ]
+
+
 def test_database_refuses_unbalanced_rows_behind_the_code(database: Database) -> None:
+    # PostgreSQL refuses the rows at once; SQLite checks a write as a whole when the
+    # ledger head advances. Either way the transaction leaves nothing behind.
     with database.write() as s:
         journal.post(s, entry("ok", "5"))
-    insert_postings = (
-        "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
-        "VALUES (100, 100, 1, 'USD', 5, 0), (101, 100, 2, 'USD', -4, 0)"
-    )
-    insert_entry = (
-        "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
-        "content_hash, prev_hash, hash) VALUES (100, 'raw', '2026-10', 'manual', 'raw', 'x', 'x', 'x', 'x')"
-    )
     with pytest.raises(SADatabaseError, match="balance"), database.write() as s:
-        s.execute(text(insert_postings))
-        s.execute(text(insert_entry))
+        for statement in raw_entry(2, 3, "2026-10", (5, -4)):
+            s.execute(text(statement))
+        s.execute(text(ADVANCE_HEAD.format(e=1, p=2)))
+    assert count(database, "posting") == 2
+
+
+def test_rows_added_without_advancing_the_head_fail_verify(database: Database) -> None:
+    with database.write() as s:
+        journal.post(s, entry("ok", "5"))
+    with database.write() as s:
+        for statement in raw_entry(2, 3, "2026-10", (5, -5)):
+            s.execute(text(statement))
+    with pytest.raises(LedgerTampered), database.read() as s:
+        journal.verify(s)
+
+
+def test_head_cannot_absorb_rows_it_does_not_count(database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("PostgreSQL checks rows as they are inserted; only SQLite checks at the head")
+    with database.write() as s:
+        journal.post(s, entry("ok", "5"))
+    with pytest.raises(SADatabaseError), database.write() as s:
+        for statement in raw_entry(2, 3, "2026-10", (5, -5)):
+            s.execute(text(statement))
+        s.execute(text(ADVANCE_HEAD.format(e=1, p=1)))
     assert count(database, "posting") == 2
 
 
@@ -128,9 +165,10 @@ def test_no_leg_can_be_added_to_a_posted_entry(database: Database) -> None:
         s.execute(
             text(
                 "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
-                f"VALUES (99, {posted.id}, 1, 'USD', 0, 0)"
+                f"VALUES (3, {posted.id}, 1, 'USD', 0, 0)"
             )
         )
+        s.execute(text(ADVANCE_HEAD.format(e=0, p=1)))
 
 
 def test_same_key_same_content_returns_the_original(database: Database) -> None:
@@ -171,18 +209,9 @@ def test_closed_period_refuses_postings_in_code_and_in_the_database(database: Da
     with pytest.raises(PeriodClosed), database.write() as s:
         journal.post(s, entry("late", "1", period="2026-09"))
     with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
-        s.execute(
-            text(
-                "INSERT INTO posting (id, entry_id, account_id, currency, amount_whole, amount_frac) "
-                "VALUES (50, 50, 1, 'USD', 1, 0), (51, 50, 2, 'USD', -1, 0)"
-            )
-        )
-        s.execute(
-            text(
-                "INSERT INTO journal_entry (id, idempotency_key, period, kind, description, posted_at, "
-                "content_hash, prev_hash, hash) VALUES (50, 'raw', '2026-09', 'manual', 'raw', 'x', 'x', 'x', 'x')"
-            )
-        )
+        for statement in raw_entry(2, 3, "2026-09", (1, -1)):
+            s.execute(text(statement))
+        s.execute(text(ADVANCE_HEAD.format(e=1, p=2)))
     with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
         s.execute(text("UPDATE period SET status = 'open' WHERE code = '2026-09'"))
 
@@ -228,6 +257,10 @@ def _tamper(db: Database, statements: list[str]) -> None:
             ["DELETE FROM posting WHERE entry_id = 2", "DELETE FROM journal_entry WHERE id = 2"],
             "missing",
         ),
+        (
+            ["UPDATE account_total SET amount_whole = amount_whole + 1 WHERE account_id = 1"],
+            "account totals of receivable:streamco in 2026-10",
+        ),
     ],
 )
 def test_verify_detects_tampering(database: Database, statements: list[str], message: str) -> None:
@@ -250,6 +283,11 @@ def test_bulk_posting_checks_the_same_rules(database: Database) -> None:
         tb = journal.trial_balance(s)
     assert (report.entries, report.postings) == (500, 1000)
     assert tb.balanced
+    debits = sum((Decimal(f"{i}.0000000001") for i in range(1, 501)), Decimal(0))
+    assert {row.account: row.balance for row in tb.rows} == {
+        "receivable:streamco": debits,
+        "revenue:undistributed": -debits,
+    }
     bad = [
         entry("c1", "1"),
         EntryDraft(
@@ -341,3 +379,32 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
             assert journal.trial_balance(s).balanced
     with database.read() as s:
         journal.verify(s)
+
+
+def test_migration_0003_backfills_account_totals_from_postings(database: Database) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from ledger.db import migrations_dir, upgrade
+
+    with database.write() as s:
+        for i in range(3):
+            journal.post(s, entry(f"k{i}", f"{i + 1}.0000000007", period=f"2026-0{i + 7}"))
+    with database.read() as s:
+        before = journal.trial_balance(s)
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    with database.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    upgrade(database)
+    with database.read() as s:
+        assert journal.verify(s).entries == 3
+        assert journal.trial_balance(s) == before
+        assert journal.trial_balance(s, up_to_period="2026-08").rows[0].balance == Decimal(
+            "3.0000000014"
+        )
+    with database.write() as s:
+        journal.post(s, entry("after", "1"))
+    with database.read() as s:
+        assert journal.verify(s).entries == 4
