@@ -2,8 +2,10 @@
 
 Everything that moves money goes through :func:`post` (one entry) or
 :func:`post_many` (hundreds of thousands, for imports and split runs). Both
-apply the same checks in code; the database triggers of migration 0001 apply
-them again, so a bug or a raw SQL statement cannot break the books.
+apply the same checks in code, and the database applies them again, so a bug
+cannot break the books: PostgreSQL's statement triggers check every insert;
+SQLite checks a whole write when the ledger head advances (migration 0003), and
+rows slipped in behind the head are reported by :func:`verify`.
 
 * An entry balances per currency: the legs of each currency sum to zero
   (debits positive, credits negative).
