@@ -25,6 +25,8 @@ from sqlmodel import Session, create_engine
 from ledger.errors import LedgerError, NotInitialised
 
 DEFAULT_URL = "sqlite:///royalty.db"
+SCHEMA_REVISION = "0003"
+"""The Alembic head this code expects (a test checks it against the migrations)."""
 LEDGER_LOCK_KEY = 0x524F59414C5459  # "ROYALTY": the advisory lock of the journal
 
 
@@ -133,18 +135,29 @@ class Database:
             conn.close()
 
     def require_schema(self) -> None:
-        """Fail with a clear message when ``royalty init`` has not been run."""
+        """Fail with a clear message when ``royalty init`` has not been run, or when the
+        schema is older (or newer) than this version of the code expects."""
         try:
             with self.engine.connect() as conn:
-                if not inspect(conn).has_table("journal_entry"):
+                if not inspect(conn).has_table("alembic_version"):
                     raise NotInitialised(
                         f"database {self.describe()} has no ledger yet",
                         hint="run `royalty init` first",
                     )
+                found = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except OperationalError as exc:
             raise DatabaseError(
                 f"cannot open database {self.describe()}: {_first_line(exc.orig)}"
             ) from None
+        if found != SCHEMA_REVISION:
+            older = found is not None and found < SCHEMA_REVISION
+            raise NotInitialised(
+                f"database {self.describe()} has schema revision {found}; "
+                f"this version of royalty needs {SCHEMA_REVISION}",
+                hint="run `royalty init` to upgrade it (back it up first)"
+                if older
+                else "use the version of royalty that created it",
+            )
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -94,6 +94,34 @@ def test_uninitialised_database_gets_one_line(
     assert "run `royalty init` first" in r.err
 
 
+def test_older_schema_is_named_and_init_upgrades_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ledger.db import Database, upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Database(url)
+    upgrade(old, "0002")
+    old.dispose()
+    r = royalty(capsys, url, "ledger", "trial-balance")
+    assert r.code == 1
+    assert r.err.strip().count("\n") == 0
+    assert "schema revision 0002" in r.err and "royalty init" in r.err
+    assert royalty(capsys, url, "init").code == 0
+    assert royalty(capsys, url, "ledger", "trial-balance").code == 0
+
+
+def test_schema_revision_is_the_alembic_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from ledger.db import SCHEMA_REVISION, migrations_dir
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == SCHEMA_REVISION
+
+
 def test_unknown_command_is_a_usage_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
