@@ -19,6 +19,10 @@ The rule, written once:
 With ``remaining=KEY`` the weights are shares of the whole (they may sum to at
 most 1) and ``KEY`` receives the rest, rounding included in the same rule.
 Every part is within one unit of its exact share.
+
+:class:`Splitter` is the same rule for one set of integer weights applied to
+many amounts (a split run applies a few split sheets to hundreds of thousands
+of revenue groups): the weights' total and the keys' order are worked out once.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
 from math import lcm
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from ledger.errors import AllocationError
 from ledger.money import MONEY_CONTEXT, SCALE, check_amount, format_share, parse_share
@@ -119,6 +123,61 @@ def allocate_units(total: int, weights: Mapping[K, int]) -> dict[K, int]:
     if sign < 0:
         return {k: -v for k, v in parts.items()}
     return parts
+
+
+class Splitter(Generic[K]):
+    """:func:`allocate_units` for fixed integer weights, prepared once for many amounts.
+
+    ``split(total)`` gives the parts in the order of :attr:`keys` (the weights'
+    order); they are exactly ``allocate_units(total, weights)``: floor of each
+    exact share, the leftover units one each to the largest remainders, ties to
+    the smallest key, a negative total mirrored.
+    """
+
+    __slots__ = ("_by_key", "_total", "_weights", "keys")
+
+    def __init__(self, weights: Mapping[K, int]) -> None:
+        total = 0
+        for key, w in weights.items():
+            if w < 0:
+                raise AllocationError(f"allocation: weight of {key!r} is negative")
+            total += w
+        self.keys: tuple[K, ...] = tuple(weights)
+        self._weights = tuple(weights.values())
+        self._total = total
+        # Positions, smallest key first: a stable sort by remainder over this
+        # order gives equal remainders to the smallest key.
+        keys = self.keys
+        self._by_key = tuple(sorted(range(len(keys)), key=keys.__getitem__))
+
+    def split(self, total: int) -> list[int]:
+        """The parts of ``total`` units, in the order of :attr:`keys`; they sum to it."""
+        wsum = self._total
+        if not wsum:
+            if total == 0:
+                return [0] * len(self._weights)
+            if not self._weights:
+                raise AllocationError("allocation: nothing to allocate to")
+            raise AllocationError(
+                "allocation: all weights are zero", hint="give at least one a weight"
+            )
+        magnitude = -total if total < 0 else total
+        products = [magnitude * w for w in self._weights]
+        parts = [p // wsum for p in products]
+        leftover = magnitude - sum(parts)
+        if leftover:
+            # At most one unit each, to the largest remainders; max() and a stable
+            # sort keep the first of equal remainders in key order.
+            remainders = [p % wsum for p in products]
+            if leftover == 1:
+                parts[max(self._by_key, key=remainders.__getitem__)] += 1
+            else:
+                ranked = sorted(self._by_key, key=remainders.__getitem__, reverse=True)
+                for i in ranked[:leftover]:
+                    parts[i] += 1
+        if total < 0:
+            return [-p for p in parts]
+        return parts
 
 
 def _allocate_fractions(

@@ -24,8 +24,9 @@ How a line is resolved, in order:
    report (falling back to declared weights, then equal); ``remaining``.
 
 Amounts: the line amount is taken in units of 10^-10 and every division is
-one call of :func:`ledger.allocation.allocate_units` (largest remainder, ties
-to the smallest key: party id, role, kind, position). The fees make steps:
+one allocation by the rule of :mod:`ledger.allocation` (largest remainder, ties
+to the smallest key: party id, role, kind, position), prepared once per plan
+as a :class:`~ledger.allocation.Splitter`. The fees make steps:
 the percentage fees written before a per-unit fee are one allocation of what
 is left (what goes on wins a tie), then the per-unit fee is cut in whole
 units; the last percentage fees and the split sheet are one final
@@ -42,20 +43,21 @@ A million distinct contexts cost a few thousand choices and plans.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from math import lcm
 from typing import Final
 
 from ledger.agreements import Agreement, Fee, Rule, ShareEntry
-from ledger.allocation import allocate_units
+from ledger.allocation import Splitter
 from ledger.attribution import AttributionReport
 from ledger.catalog import Catalog, Contribution
 from ledger.errors import InvalidAmount, LedgerError
 from ledger.money import MONEY_CONTEXT, SCALE, format_share, parse_amount, to_text, to_units
 
 EXAMPLE_AMOUNT: Final = Decimal("1000.00")
+_NO_AMOUNT: Final = Decimal(0)  # a plan does not depend on the amount
 
 
 class ResolutionError(LedgerError):
@@ -203,10 +205,9 @@ class SharePlan:
     fees: tuple[PlannedFee, ...]
     shares: tuple[PlannedShare, ...]
     rule: Rule = field(repr=False, compare=False)
-    # Allocation steps, precomputed from the fees' order (see :meth:`allocate`).
+    # Allocation steps, precomputed from the fees' order (see :meth:`split_units`).
     _steps: tuple[_Step, ...] = field(repr=False, compare=False)
-    _final: dict[_Key, int] = field(repr=False, compare=False)
-    _keys: tuple[_Key, ...] = field(repr=False, compare=False)  # fees, then shares
+    _final: _Step = field(repr=False, compare=False)  # the split sheet (and last fees)
 
     @property
     def explanation(self) -> tuple[str, ...]:
@@ -259,31 +260,45 @@ class SharePlan:
         then the per-unit fee is taken; the last percentage fees and the split
         sheet are one final allocation.
         """
+        return tuple(self.split_list(units, quantity))
+
+    def split_list(self, units: int, quantity: int = 0) -> list[int]:
+        """:meth:`split_units` as a list (the split run's hot path)."""
+        final = self._final
+        if not self._steps and final.direct:
+            # No per-unit fee and no zero share: one allocation gives every part.
+            return final.splitter.split(units)  # type: ignore[union-attr]
         sign = -1 if units < 0 else 1
         magnitude = units * sign
         rest = magnitude
-        taken: dict[_Key, int] = {}
+        out = [0] * self._size
         for step in self._steps:
-            if step.weights:
-                split = allocate_units(rest, step.weights)
-                rest = split.pop(_REST)
-                taken.update(split)
+            if step.splitter is not None:
+                for pos, part in zip(step.positions, step.splitter.split(rest), strict=True):
+                    if pos < 0:
+                        rest = part
+                    else:
+                        out[pos] = part
             fee = step.per_unit
             if fee is not None:
                 cut = (fee.per_unit_units or 0) * abs(quantity)
                 if fee.cap is not None:
                     cut = min(cut, magnitude * fee.cap.numerator // fee.cap.denominator)
                 cut = min(cut, rest)
-                taken[step.per_unit_key] = cut
+                out[step.per_unit_pos] = cut
                 rest -= cut
-        if self._final:
-            taken.update(allocate_units(rest, self._final))
+        if final.splitter is not None:
+            for pos, part in zip(final.positions, final.splitter.split(rest), strict=True):
+                out[pos] = part
         elif rest:
             raise LedgerError(f"{self.matched}: nothing to split {rest} units over")
-        get = taken.get
-        if sign > 0:
-            return tuple([get(k, 0) for k in self._keys])
-        return tuple([-get(k, 0) for k in self._keys])
+        if sign < 0:
+            return [-u for u in out]
+        return out
+
+    @property
+    def _size(self) -> int:
+        return len(self.fees) + len(self.shares)
 
 
 _Key = tuple[str, str, str, int]
@@ -292,9 +307,17 @@ _REST: Final[_Key] = ("", "", "rest", 0)
 
 @dataclass(frozen=True, slots=True)
 class _Step:
-    weights: dict[_Key, int]  # percentage fees and _REST; empty when there are none
-    per_unit: PlannedFee | None
-    per_unit_key: _Key
+    """One allocation of what is left of a line, then (optionally) a per-unit fee.
+
+    ``positions``: where each of the splitter's parts goes in ``fees + shares``
+    (-1: what is left, which goes on to the next step).
+    """
+
+    splitter: Splitter[_Key] | None
+    positions: tuple[int, ...] = ()
+    per_unit: PlannedFee | None = None
+    per_unit_pos: int = -1
+    direct: bool = False  # the parts are exactly ``fees + shares``, in order
 
 
 def _int_weights(fractions: dict[_Key, Fraction]) -> dict[_Key, int]:
@@ -302,13 +325,23 @@ def _int_weights(fractions: dict[_Key, Fraction]) -> dict[_Key, int]:
     return {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
 
 
+def _allocation(weights: dict[_Key, int], index: dict[_Key, int]) -> _Step:
+    """A step allocating by ``weights`` (keyed as in ``index``: position in the plan)."""
+    if not weights:
+        return _Step(None)
+    positions = tuple(index.get(k, -1) for k in weights)
+    return _Step(Splitter(weights), positions, direct=positions == tuple(range(len(index))))
+
+
 def _steps(
-    fees: Sequence[PlannedFee], share_weights: dict[_Key, int]
-) -> tuple[tuple[_Step, ...], dict[_Key, int]]:
+    fees: Sequence[PlannedFee], share_weights: dict[_Key, int], keys: Sequence[_Key]
+) -> tuple[tuple[_Step, ...], _Step]:
     """Group fees into allocation steps; the last step also holds the split sheet.
 
-    ``share_weights`` are the split sheet's shares as integers over their sum.
+    ``share_weights`` are the split sheet's shares as integers over their sum;
+    ``keys`` name the plan's parts, fees then shares.
     """
+    index = {k: i for i, k in enumerate(keys)}
     steps: list[_Step] = []
     pending: dict[_Key, Fraction] = {}
     carry = Fraction(1)
@@ -318,14 +351,14 @@ def _steps(
             pending[key] = carry * fee.percent
             carry *= 1 - fee.percent
             continue
-        weights: dict[_Key, int] = {}
+        step = _Step(None)
         if pending:
             pending[_REST] = carry
-            weights = _int_weights(pending)
-        steps.append(_Step(weights, fee, key))
+            step = _allocation(_int_weights(pending), index)
+        steps.append(replace(step, per_unit=fee, per_unit_pos=index[key]))
         pending, carry = {}, Fraction(1)
     if not pending:
-        return tuple(steps), share_weights
+        return tuple(steps), _allocation(share_weights, index)
     # Trailing percentage fees and the split sheet: one allocation. Over a common
     # denominator L: a fee gets its fraction of L, a share carry * its weight / total.
     total = sum(share_weights.values())
@@ -337,7 +370,7 @@ def _steps(
     for k, w in share_weights.items():
         if w and scale:
             final[k] = w * scale
-    return tuple(steps), final
+    return tuple(steps), _allocation(final, index)
 
 
 _MAX_UNITS: Final = 10 ** (18 + SCALE)
@@ -386,7 +419,28 @@ class _Selection:
     plan_id: int = 0  # the same agreement version, rule and fees have the same id
 
 
-_Cached = tuple[type["ResolutionError"], str, "str | None"]
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """Why the lines of a context cannot be split (cached; the error is built per line)."""
+
+    error: type[ResolutionError]
+    message: str
+    hint: str | None
+
+    @classmethod
+    def of(cls, exc: ResolutionError) -> Unresolved:
+        return cls(type(exc), exc.message, exc.hint)
+
+    @property
+    def code(self) -> str:
+        return self.error.code
+
+    def for_line(
+        self, isrc: str, source: str, territory: str, usage: str, period: str
+    ) -> ResolutionError:
+        """The error for one line, naming it."""
+        where = f"ISRC {isrc} ({source}, {territory}, {usage}, {period})"
+        return self.error(f"{where}: {self.message}", hint=self.hint)
 
 
 class Resolver:
@@ -406,11 +460,11 @@ class Resolver:
         if isinstance(attribution, AttributionReport):
             attribution = {attribution.period: attribution}
         self.attribution: Mapping[str, AttributionReport] = attribution or {}
-        self._tracks: dict[str, tuple[int, int] | _Cached] = {}
+        self._tracks: dict[str, tuple[int, int] | Unresolved] = {}
         self._ids: dict[tuple[object, ...], int] = {}
         self._rows: dict[str, frozenset[str]] = {}
-        self._selections: dict[tuple[object, ...], _Selection | _Cached] = {}
-        self._plans: dict[tuple[object, ...], SharePlan | _Cached] = {}
+        self._selections: dict[tuple[object, ...], _Selection | Unresolved] = {}
+        self._plans: dict[tuple[object, ...], SharePlan | Unresolved] = {}
         self._sheets: dict[tuple[object, ...], tuple[list[PlannedShare], dict[_Key, int]]] = {}
         self._by_track: dict[str, tuple[Agreement, ...]] = {}
 
@@ -420,7 +474,19 @@ class Resolver:
         return Resolution(plan.allocate(ctx.amount, ctx.quantity), plan.matched, plan)
 
     def plan(self, ctx: LineContext) -> SharePlan:
-        """The share plan for a line's context (cached); raises :class:`ResolutionError`.
+        """The share plan for a line's context (cached); raises :class:`ResolutionError`."""
+        found = self.lookup(
+            ctx.isrc, ctx.source, ctx.territory, ctx.usage, ctx.period, ctx.currency
+        )
+        if isinstance(found, Unresolved):
+            raise found.for_line(ctx.isrc, ctx.source, ctx.territory, ctx.usage, ctx.period)
+        return found
+
+    def lookup(
+        self, isrc: str, source: str, territory: str, usage: str, period: str, currency: str
+    ) -> SharePlan | Unresolved:
+        """The share plan for a context, or why it has none (cached; for bulk callers
+        such as the split run, which hold revenue groups rather than line contexts).
 
         Three small caches instead of one per raw context: the track's candidate
         agreements (per ISRC), the rule and fees chosen (per group of tracks with
@@ -428,51 +494,46 @@ class Resolver:
         (per choice, ISRC, period and currency). A million distinct contexts
         cost a few thousand choices and plans, and memory stays flat.
         """
-        track = self._tracks.get(ctx.isrc)
+        track = self._tracks.get(isrc)
         if track is None:
-            track = self._track_for(ctx.isrc)
-        if track.__class__ is not tuple or len(track) != 2:
-            self._raise(track, ctx)  # type: ignore[arg-type]
-        group, signature = track  # type: ignore[misc]
-        period = ctx.period
-        skey = (group, ctx.source.casefold(), ctx.territory, ctx.usage, period)
+            track = self._track_for(isrc)
+        if isinstance(track, Unresolved):
+            return track
+        group, signature = track
+        skey = (group, source.casefold(), territory, usage, period)
         sel = self._selections.get(skey)
+        ctx = None
         if sel is None:
+            ctx = LineContext(isrc, source, territory, usage, period, _NO_AMOUNT, currency)
             try:
                 sel = self._select(ctx, verbose=False)
             except ResolutionError as exc:
-                sel = (type(exc), exc.message, exc.hint)
+                sel = Unresolved.of(exc)
             self._selections[skey] = sel
-        if sel.__class__ is not _Selection:
-            self._raise(sel, ctx)  # type: ignore[arg-type]
+        if isinstance(sel, Unresolved):
+            return sel
         rows = self._rows.get(period)
         if rows is None:
             rows = self._rows_for(period)
-        own = ctx.isrc if ctx.isrc in rows else ""
-        pkey = (sel.plan_id, signature, period, ctx.currency, own)  # type: ignore[union-attr]
+        own = isrc if isrc in rows else ""
+        pkey = (sel.plan_id, signature, period, currency, own)
         plan = self._plans.get(pkey)
         if plan is None:
+            if ctx is None:
+                ctx = LineContext(isrc, source, territory, usage, period, _NO_AMOUNT, currency)
             try:
-                plan = self._build(ctx, sel)  # type: ignore[arg-type]
+                plan = self._build(ctx, sel)
             except ResolutionError as exc:
-                plan = (type(exc), exc.message, exc.hint)
+                plan = Unresolved.of(exc)
             self._plans[pkey] = plan
-        if plan.__class__ is not SharePlan:
-            self._raise(plan, ctx)  # type: ignore[arg-type]
-        return plan  # type: ignore[return-value]
+        return plan
 
-    @staticmethod
-    def _raise(error: _Cached, ctx: LineContext) -> None:
-        cls, message, hint = error
-        where = f"ISRC {ctx.isrc} ({ctx.source}, {ctx.territory}, {ctx.usage}, {ctx.period})"
-        raise cls(f"{where}: {message}", hint=hint)
-
-    def _track_for(self, isrc: str) -> tuple[int, int] | _Cached:
+    def _track_for(self, isrc: str) -> tuple[int, int] | Unresolved:
         """(group, signature) of a track: the ids of its candidate agreements and of its
         contributors (party, role, weight), which are all a plan depends on."""
-        found: tuple[int, int] | _Cached
+        found: tuple[int, int] | Unresolved
         if not self.catalog.has_track(isrc):
-            found = (
+            found = Unresolved(
                 NoAgreement,
                 "the track is not in the catalog",
                 "add it to the catalog; the line waits in suspense",
@@ -609,7 +670,9 @@ class Resolver:
         matched = f"{agreement.ref}#{rule.id}"
         fees = [self._plan_fee(fee, agreement, ctx) for fee in sel.fees]
         shares, share_weights = self._sheet(ctx, sel, matched)
-        steps, final = _steps(fees, share_weights)
+        keys = [(f.party_id, f.role, "fee", i) for i, f in enumerate(fees)]
+        keys += [(x.party_id, x.role, x.kind, i) for i, x in enumerate(shares)]
+        steps, final = _steps(fees, share_weights, keys)
         return SharePlan(
             matched=matched,
             agreement=agreement,
@@ -618,8 +681,6 @@ class Resolver:
             rule=rule,
             _steps=steps,
             _final=final,
-            _keys=tuple((f.party_id, f.role, "fee", i) for i, f in enumerate(fees))
-            + tuple((x.party_id, x.role, x.kind, i) for i, x in enumerate(shares)),
         )
 
     def _sheet(
@@ -628,6 +689,8 @@ class Resolver:
         """The split sheet for a track: its shares and their integer weights (cached per
         rule and contributors: the fees vary by line, the sheet does not)."""
         track = self._tracks[ctx.isrc]
+        if isinstance(track, Unresolved):  # a plan is built only for a track with a group
+            raise track.for_line(ctx.isrc, ctx.source, ctx.territory, ctx.usage, ctx.period)
         rows = self._rows.get(ctx.period) or frozenset()
         key = (matched, track[1], ctx.period, ctx.isrc if ctx.isrc in rows else "")
         found = self._sheets.get(key)

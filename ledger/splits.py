@@ -25,33 +25,36 @@ balance in entries of their own.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
 from math import lcm
-from typing import Any
+from operator import add
+from typing import Any, Final
 
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from ledger import accounts, catalog_store, journal, settings
 from ledger.agreements import Agreement
-from ledger.allocation import allocate_units
+from ledger.allocation import Splitter
 from ledger.catalog import Catalog
 from ledger.errors import Conflict
 from ledger.journal import EntryDraft, Leg
 from ledger.models import Period, SplitRun
 from ledger.money import FRAC_PER_WHOLE, from_units, to_text
 from ledger.periods import parse_period
-from ledger.rules import LineContext, ResolutionError, Resolver
+from ledger.rules import Resolver, SharePlan, Unresolved
 
 EARNED, FEES, FEE, SUSPENSE = "earned", "fees", "fee", "no agreement"
+_EARNED_MEMOS: Final = frozenset({EARNED, FEE, SUSPENSE})  # memos of what a party earns
 
 # (account, isrc, source, territory, usage, usage_period, currency, rule_ref, memo)
 _Key = tuple[str, str, str, str, str, str, str, str, str]
@@ -185,64 +188,257 @@ def _account(party_id: str, operator: str, kind: str) -> str:
     return accounts.payable(party_id)
 
 
+# A leg of a group, as (account, rule_ref, memo); its dimensions are the group's.
+_Slot = tuple[str, str, str]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Sheet:
+    """A share plan (or a reason for suspense) compiled for posting groups.
+
+    Every group gets the legs in ``slots`` (slot 0: the undistributed revenue it
+    takes), with the group's dimensions; parts of the plan that land on the same
+    leg share a slot. Shareholders also get their part of the fees on a FEES leg
+    per track and usage month. A split run applies a few sheets to many groups,
+    so accounts, refs and the allocations are worked out once here.
+    """
+
+    slots: tuple[_Slot, ...]
+    # per account, its slots in (rule_ref, memo) order, as (slot, rule_ref, memo) with
+    # None for an empty text, as legs hold them
+    by_account: dict[str, tuple[tuple[int, str | None, str | None], ...]]
+    plan: SharePlan | None = None
+    fee_slots: tuple[int, ...] = ()  # slot of each fee
+    share_slots: tuple[int, ...] = ()  # slot of each share
+    shares: tuple[tuple[str, str], ...] = ()  # (account, rule_ref) of each share
+    burden: Splitter[int] | None = None  # the fees, in proportion to the shares
+
+    @classmethod
+    def of(
+        cls, slots: list[_Slot]
+    ) -> tuple[dict[_Slot, int], dict[str, tuple[tuple[int, str | None, str | None], ...]]]:
+        """Slots numbered (the same leg once) and listed per account in key order."""
+        index = {slot: i for i, slot in enumerate(dict.fromkeys(slots))}
+        by_account: dict[str, list[tuple[int, str | None, str | None]]] = defaultdict(list)
+        for (account, rule_ref, memo), i in sorted(index.items()):
+            by_account[account].append((i, rule_ref or None, memo or None))
+        return index, {a: tuple(v) for a, v in by_account.items()}
+
+    @classmethod
+    def for_plan(cls, plan: SharePlan, operator: str) -> _Sheet:
+        fee_slots = [(_account(f.party_id, operator, "fee"), f.rule_ref, FEE) for f in plan.fees]
+        shares = [(_account(s.party_id, operator, "share"), s.rule_ref) for s in plan.shares]
+        share_slots = [(account, ref, EARNED) for account, ref in shares]
+        index, by_account = cls.of([_UNDISTRIBUTED, *fee_slots, *share_slots])
+        weights = [s.share for s in plan.shares]
+        if not any(weights):
+            weights = [Fraction(1)] * len(weights)
+        common = lcm(*(w.denominator for w in weights))
+        burden = Splitter({i: int(w * common) for i, w in enumerate(weights)}) if weights else None
+        return cls(
+            slots=tuple(index),
+            by_account=by_account,
+            plan=plan,
+            fee_slots=tuple(index[s] for s in fee_slots),
+            share_slots=tuple(index[s] for s in share_slots),
+            shares=tuple(shares),
+            burden=burden if plan.fees else None,
+        )
+
+    @classmethod
+    def for_suspense(cls, code: str) -> _Sheet:
+        index, by_account = cls.of(
+            [_UNDISTRIBUTED, (accounts.SUSPENSE, f"suspense:{code}", SUSPENSE)]
+        )
+        return cls(slots=tuple(index), by_account=by_account)
+
+    def values(self, units: int, quantity: int) -> tuple[list[int], list[int] | None]:
+        """Signed units per slot for a group of ``units`` revenue, and each share's part
+        of the fees (None without fees or shares)."""
+        values = [0] * len(self.slots)
+        values[0] = units
+        if self.plan is None:  # suspense
+            values[1] = -units
+            return values, None
+        split = self.plan.split_list(units, quantity)  # fees first, then shares, in order
+        fee_units = 0
+        for slot, part in zip(self.fee_slots, split, strict=False):
+            values[slot] -= part
+            fee_units += part
+        n_fees = len(self.fee_slots)
+        burden = self.burden.split(fee_units) if fee_units and self.burden is not None else None
+        if burden is None:
+            for slot, part in zip(self.share_slots, split[n_fees:], strict=True):
+                values[slot] -= part
+        else:
+            for slot, part, fee_part in zip(self.share_slots, split[n_fees:], burden, strict=True):
+                values[slot] -= part + fee_part
+        return values, burden
+
+
+_UNDISTRIBUTED: Final[_Slot] = (accounts.UNDISTRIBUTED, "", "")
+
+
+class _Sheets:
+    """The sheets of one run: per share plan (the resolver caches plans) and per reason."""
+
+    def __init__(self, resolver: Resolver, operator: str) -> None:
+        self.lookup = resolver.lookup
+        self.operator = operator
+        self._plans: dict[int, tuple[SharePlan, _Sheet]] = {}  # id(plan): the plan is kept
+        self._suspense: dict[str, _Sheet] = {}
+
+    def of(self, plan: SharePlan) -> _Sheet:
+        found = self._plans.get(id(plan))
+        if found is None:
+            found = self._plans[id(plan)] = (plan, _Sheet.for_plan(plan, self.operator))
+        return found[1]
+
+    def suspense(self, code: str) -> _Sheet:
+        found = self._suspense.get(code)
+        if found is None:
+            found = self._suspense[code] = _Sheet.for_suspense(code)
+        return found
+
+
+@dataclass(slots=True)
+class _TrackSplit:
+    """One track's split: per group (sorted) its sheet and slot values, and the
+    shareholders' parts of the fees per (account, usage period, currency, rule_ref)."""
+
+    isrc: str
+    groups: list[tuple[_Group, _Sheet, list[int]]]
+    fees: dict[tuple[str, str, str, str], int]
+    suspense: int
+    reasons: list[str]
+
+    def desired(self) -> dict[_Key, int]:
+        """Signed units per leg key, zeros left out (every key comes from one slot)."""
+        legs: dict[_Key, int] = {}
+        for group, sheet, values in self.groups:
+            for (account, rule_ref, memo), units in zip(sheet.slots, values, strict=True):
+                if units:
+                    legs[(account, *group, rule_ref, memo)] = units
+        for (account, uperiod, ccy, rule_ref), units in self.fees.items():
+            if units:
+                legs[(account, self.isrc, "", "", "", uperiod, ccy, rule_ref, FEES)] = units
+        return legs
+
+    def legs(self) -> list[Leg]:
+        """The legs in key order, as :meth:`desired` sorted, built without sorting.
+
+        Order of keys: account, then the group's dimensions, rule_ref and memo.
+        Within an account the groups come sorted and a sheet's slots are in
+        (rule_ref, memo) order; the FEES legs (no source) come first, which holds
+        when every group has a source (the caller checks).
+        """
+        isrc = self.isrc or None
+        names = {a for _, sheet, _ in self.groups for a in sheet.by_account}
+        fees_by_account: dict[str, list[tuple[str, str, str, int]]] = defaultdict(list)
+        for (account, month, ccy, ref), units in sorted(self.fees.items()):
+            if units:
+                fees_by_account[account].append((month, ccy, ref, units))
+                names.add(account)
+        rows = [
+            (g[5], g[1] or None, g[2] or None, g[3] or None, g[4] or None, sheet, values)
+            for g, sheet, values in self.groups
+        ]
+        out: list[Leg] = []
+        append = out.append
+        for account in sorted(names):
+            for month, ccy, ref, units in fees_by_account.get(account, ()):
+                append(
+                    Leg(
+                        account,
+                        units,
+                        ccy,
+                        isrc,
+                        None,
+                        None,
+                        None,
+                        ref or None,
+                        FEES,
+                        month or None,
+                    )
+                )
+            for ccy, src, terr, usage, uperiod, sheet, values in rows:
+                found = sheet.by_account.get(account)
+                if found is None:
+                    continue
+                for i, rule_ref, memo in found:
+                    units = values[i]
+                    if units:
+                        append(
+                            Leg(
+                                account, units, ccy, isrc, src, terr, usage, rule_ref, memo, uperiod
+                            )
+                        )
+        return out
+
+
+def _split_track(
+    isrc: str, groups: dict[_Group, tuple[int, int]], sheets: _Sheets, max_reasons: int = 20
+) -> _TrackSplit:
+    burdens: dict[tuple[_Sheet, str, str], list[int]] = {}  # per sheet, month, currency
+    done: list[tuple[_Group, _Sheet, list[int]]] = []
+    suspense = 0
+    reasons: list[str] = []
+    lookup = sheets.lookup
+    for group in sorted(groups):
+        units, quantity = groups[group]
+        _, src, terr, usage, uperiod, ccy = group
+        plan = lookup(group[0], src, terr, usage, uperiod, ccy)
+        if isinstance(plan, Unresolved):
+            sheet = sheets.suspense(plan.code)
+            suspense += units
+            if len(reasons) < max_reasons:
+                error = plan.for_line(group[0], src, terr, usage, uperiod)
+                reasons.append(f"{group[0]} {src} {terr} {usage} {uperiod}: {error.message}")
+            done.append((group, sheet, [units, -units]))
+            continue
+        sheet = sheets.of(plan)
+        values, burden = sheet.values(units, quantity)
+        done.append((group, sheet, values))
+        if burden is not None:
+            # A holder's part of the fees is kept per track and usage month, not
+            # per source and territory: it is one figure on their statement, and
+            # it keeps the split's posting count close to one leg per share.
+            key = (sheet, uperiod, ccy)
+            summed = burdens.get(key)
+            burdens[key] = burden if summed is None else list(map(add, summed, burden))
+    fees: dict[tuple[str, str, str, str], int] = {}
+    for (sheet, uperiod, ccy), burden in burdens.items():
+        for (account, rule_ref), part in zip(sheet.shares, burden, strict=True):
+            leg = (account, uperiod, ccy, rule_ref)
+            fees[leg] = fees.get(leg, 0) + part
+    return _TrackSplit(isrc, done, fees, suspense, reasons)
+
+
 def desired_postings(
     groups: dict[_Group, tuple[int, int]], resolver: Resolver, operator: str
 ) -> tuple[dict[_Key, int], int, list[str]]:
     """What the split of these groups should have posted in total (pure).
 
     Returns the legs (signed units per key), the units sent to suspense, and
-    the reasons lines went to suspense.
+    the reasons lines went to suspense. Each group takes its revenue from
+    ``revenue:undistributed``; the fees go to their recipients (``fee``), each
+    shareholder gets their share plus their part of the fees (``earned``) and
+    gives that part back on a leg per track and usage month (``fees``). A
+    group no agreement covers goes to suspense.
     """
-    legs: dict[_Key, int] = defaultdict(int)
+    sheets = _Sheets(resolver, operator)
+    by_track: dict[str, dict[_Group, tuple[int, int]]] = defaultdict(dict)
+    for group, value in groups.items():
+        by_track[group[0]][group] = value
+    legs: dict[_Key, int] = {}
     suspense = 0
     reasons: list[str] = []
-    for group in sorted(groups):
-        units, quantity = groups[group]
-        isrc, src, terr, usage, uperiod, ccy = group
-        dims = (isrc, src, terr, usage, uperiod, ccy)
-        legs[(accounts.UNDISTRIBUTED, *dims, "", "")] += units
-        amount = from_units(units)
-        try:
-            plan = resolver.plan(
-                LineContext(isrc, src, terr, usage, uperiod, amount, ccy, quantity)
-            )
-        except ResolutionError as exc:
-            legs[(accounts.SUSPENSE, *dims, f"suspense:{exc.code}", SUSPENSE)] -= units
-            suspense += units
-            if len(reasons) < 20:
-                reasons.append(f"{isrc} {src} {terr} {usage} {uperiod}: {exc.message}")
-            continue
-        split = plan.split_units(units, quantity)  # fees first, then shares, in order
-        n_fees = len(plan.fees)
-        for fee, fee_units in zip(plan.fees, split, strict=False):
-            legs[(_account(fee.party_id, operator, "fee"), *dims, fee.rule_ref, FEE)] -= fee_units
-        burden = _fee_burden(sum(split[:n_fees]), tuple(sh.share for sh in plan.shares))
-        for share, share_units, fee_part in zip(plan.shares, split[n_fees:], burden, strict=True):
-            account = _account(share.party_id, operator, "share")
-            legs[(account, *dims, share.rule_ref, EARNED)] -= share_units + fee_part
-            if fee_part:
-                # A holder's part of the fees is kept per track and usage month, not
-                # per source and territory: it is one figure on their statement, and
-                # it keeps the split's posting count close to one leg per share.
-                legs[(account, isrc, "", "", "", uperiod, ccy, share.rule_ref, FEES)] += fee_part
-    return {k: v for k, v in legs.items() if v}, suspense, reasons
-
-
-def _fee_burden(fee_units: int, shares: tuple[Fraction, ...]) -> list[int]:
-    """Each shareholder's part of the fees, in proportion to their share of the split."""
-    if not fee_units or not shares:
-        return [0] * len(shares)
-    split = allocate_units(fee_units, _share_weights(shares))
-    return [split[i] for i in range(len(shares))]
-
-
-@lru_cache(maxsize=4096)
-def _share_weights(shares: tuple[Fraction, ...]) -> dict[int, int]:
-    """Integer weights of a split sheet's shares (cached: a period has few split sheets)."""
-    if not any(shares):
-        shares = tuple(Fraction(1) for _ in shares)
-    denominator = lcm(*(s.denominator for s in shares))
-    return {i: int(s * denominator) for i, s in enumerate(shares)}
+    for isrc in sorted(by_track):
+        track = _split_track(isrc, by_track[isrc], sheets, 20 - len(reasons))
+        legs.update(track.desired())
+        suspense += track.suspense
+        reasons += track.reasons
+    return legs, suspense, reasons
 
 
 def _inputs_hash(groups: dict[_Group, tuple[int, int]], docs: list[Any], catalog: Catalog) -> str:
@@ -257,6 +453,30 @@ def _inputs_hash(groups: dict[_Group, tuple[int, int]], docs: list[Any], catalog
 
 def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitResult:
     """Split the period's undistributed revenue; post only what changed (see module doc)."""
+    with _collector_paused():
+        return _run_split(session, period, dry_run=dry_run)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a run's bulk work.
+
+    A run makes millions of short-lived objects (legs, rows) that reference
+    counting frees; none is part of a cycle, but each burst of allocations sets
+    the collector traversing the whole heap again (a tenth of the run on 1M
+    lines). Cycles made meanwhile are collected once it is resumed.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _run_split(session: Session, period: str, *, dry_run: bool) -> SplitResult:
     period = parse_period(period)
     ccy = settings.ledger_currency(session)
     catalog = catalog_store.current_catalog(session)
@@ -282,23 +502,23 @@ def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitR
     for key, units in _already(session, period).items():
         already_by_track[key[1]][key] = units
     tracks = sorted(by_track.keys() | already_by_track.keys())
-    resolver = Resolver(agreements, catalog, attribution)
+    sheets = _Sheets(Resolver(agreements, catalog, attribution), catalog.operator_id)
     tally = _Tally()
 
-    def deltas() -> Iterator[tuple[str, dict[_Key, int]]]:
+    def deltas() -> Iterator[tuple[str, tuple[Leg, ...]]]:
         """Track by track, so memory holds one track's postings, not the period's."""
         for isrc in tracks:
-            desired, suspense_units, reasons = desired_postings(
-                by_track.pop(isrc, {}), resolver, catalog.operator_id
+            track = _split_track(
+                isrc, by_track.pop(isrc, {}), sheets, max(0, 20 - len(tally.reasons))
             )
             already = already_by_track.pop(isrc, {})
-            delta = {
-                k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()
-            }
-            delta = {k: v for k, v in delta.items() if v}
-            tally.add(delta, suspense_units, reasons)
-            if delta:
-                yield isrc, delta
+            if not already and all(group[1] for group, _, _ in track.groups):
+                legs = track.legs()  # the common case: the first run, sources known
+            else:
+                legs = _difference(track.desired(), already)
+            tally.add(legs, track.suspense, track.reasons)
+            if legs:
+                yield isrc, tuple(legs)
 
     def result(**kw: Any) -> SplitResult:
         return SplitResult(
@@ -388,18 +608,20 @@ class _Tally:
         default_factory=lambda: defaultdict(lambda: [0, 0])
     )
 
-    def add(self, delta: dict[_Key, int], suspense_units: int, reasons: list[str]) -> None:
-        self.legs += len(delta)
+    def add(self, legs: list[Leg], suspense_units: int, reasons: list[str]) -> None:
+        self.legs += len(legs)
         self.suspense += suspense_units
         self.reasons.extend(reasons[: max(0, 20 - len(self.reasons))])
-        for key, units in delta.items():
-            account, memo, ccy = key[0], key[8], key[6]
+        per_account = self.per_account
+        for leg in legs:
+            account = leg.account
             if account == accounts.UNDISTRIBUTED:
                 continue
-            if memo in (EARNED, FEE, SUSPENSE):
-                self.per_account[(account, ccy)][0] -= units
+            memo = leg.memo
+            if memo in _EARNED_MEMOS:
+                per_account[(account, leg.currency)][0] -= leg.units
             elif memo == FEES:
-                self.per_account[(account, ccy)][1] += units
+                per_account[(account, leg.currency)][1] += leg.units
 
     def changes(self) -> tuple[PartyChange, ...]:
         out = []
@@ -418,8 +640,29 @@ class _Tally:
         return tuple(out)
 
 
+def _difference(desired: dict[_Key, int], already: dict[_Key, int]) -> list[Leg]:
+    """The legs that bring what is posted (``already``) to ``desired``, in key order."""
+    delta = {k: desired.get(k, 0) - already.get(k, 0) for k in desired.keys() | already.keys()}
+    return [
+        Leg(
+            k[0],
+            u,
+            k[6],
+            k[1] or None,
+            k[2] or None,
+            k[3] or None,
+            k[4] or None,
+            k[7] or None,
+            k[8] or None,
+            k[5] or None,
+        )
+        for k, u in sorted(delta.items())
+        if u
+    ]
+
+
 def _drafts(
-    deltas: Iterable[tuple[str, dict[_Key, int]]],
+    deltas: Iterable[tuple[str, tuple[Leg, ...]]],
     run_id: int,
     period: str,
     posted_in: str,
@@ -429,22 +672,7 @@ def _drafts(
     """One entry per track: the track's difference between desired and posted."""
     kind = "adjustment" if adjusting else "split"
     verb = "Adjustment of the split" if adjusting else "Split"
-    for isrc, delta in deltas:
-        legs = tuple(
-            Leg(
-                account=k[0],
-                units=u,
-                currency=k[6],
-                isrc=k[1] or None,
-                source=k[2] or None,
-                territory=k[3] or None,
-                usage=k[4] or None,
-                usage_period=k[5] or None,
-                rule_ref=k[7] or None,
-                memo=k[8] or None,
-            )
-            for k, u in sorted(delta.items())
-        )
+    for isrc, legs in deltas:
         yield EntryDraft(
             key=f"split:{period}:run{run_id}:{isrc}",
             period=posted_in,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.allocation import Weight, allocate, allocate_units
+from ledger.allocation import Splitter, Weight, allocate, allocate_units
 from ledger.errors import AllocationError
 
 CENT = Decimal("0.01")
@@ -101,6 +101,45 @@ def test_order_of_inputs_does_not_matter(
     items = list(weights.items())
     rnd.shuffle(items)
     assert allocate_units(total, dict(items)) == allocate_units(total, weights)
+
+
+@given(units_st, weights_st, st.randoms())
+def test_a_prepared_splitter_gives_exactly_allocate_units(
+    total: int, weights: dict[str, int], rnd: random.Random
+) -> None:
+    items = list(weights.items())
+    rnd.shuffle(items)
+    splitter = Splitter(dict(items))
+    assert dict(zip(splitter.keys, splitter.split(total), strict=True)) == allocate_units(
+        total, weights
+    )
+
+
+@given(
+    st.integers(min_value=-(10**6), max_value=10**6),
+    st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=9),
+)
+def test_splitter_ties_go_to_the_smallest_key_whatever_the_order(
+    total: int, small: list[int]
+) -> None:
+    # small weights make many equal remainders; keys in reverse order
+    weights = {f"k{i}": w for i, w in reversed(list(enumerate(small)))}
+    if not any(small):
+        return
+    splitter = Splitter(weights)
+    assert dict(zip(splitter.keys, splitter.split(total), strict=True)) == allocate_units(
+        total, weights
+    )
+
+
+def test_splitter_refuses_what_allocate_units_refuses() -> None:
+    with pytest.raises(AllocationError, match="negative"):
+        Splitter({"a": -1})
+    with pytest.raises(AllocationError, match="all weights are zero"):
+        Splitter({"a": 0}).split(1)
+    with pytest.raises(AllocationError, match="nothing to allocate"):
+        Splitter({}).split(1)
+    assert Splitter({"a": 0, "b": 0}).split(0) == [0, 0]
 
 
 @given(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.agreements import Agreement, parse_agreements
+from ledger.allocation import allocate_units
 from ledger.attribution import parse_attribution
 from ledger.catalog import Catalog, parse_catalog
 from ledger.money import to_units
@@ -24,6 +26,7 @@ from ledger.rules import (
     NoAgreement,
     NoContributor,
     Resolver,
+    SharePlan,
     explain,
     resolve,
 )
@@ -339,6 +342,53 @@ def test_parts_always_sum_to_the_amount(
     units = plan.split_units(to_units(amount), quantity)
     assert sum(units) == to_units(amount)
     assert list(units) == [to_units(p.amount) for p in result.parts]
+    assert list(units) == reference_split(plan, to_units(amount), quantity)
+
+
+def reference_split(plan: SharePlan, units: int, quantity: int) -> list[int]:
+    """The split written plainly with :func:`allocate_units` and dicts: what the
+    prepared steps of a plan must reproduce exactly (fees, then shares)."""
+    fee_keys = [(f.party_id, f.role, "fee", i) for i, f in enumerate(plan.fees)]
+    share_keys = [(x.party_id, x.role, x.kind, i) for i, x in enumerate(plan.shares)]
+    common = lcm(*(x.share.denominator for x in plan.shares)) if plan.shares else 1
+    share_weights = {k: int(x.share * common) for k, x in zip(share_keys, plan.shares, strict=True)}
+    rest_key = ("", "", "rest", 0)
+    magnitude = abs(units)
+    rest = magnitude
+    taken: dict[Any, int] = {}
+    pending: dict[Any, Fraction] = {}
+    carry = Fraction(1)
+
+    def int_weights(fractions: dict[Any, Fraction]) -> dict[Any, int]:
+        d = lcm(*(f.denominator for f in fractions.values()))
+        return {k: f.numerator * (d // f.denominator) for k, f in fractions.items()}
+
+    for key, fee in zip(fee_keys, plan.fees, strict=True):
+        if fee.percent is not None:
+            pending[key] = carry * fee.percent
+            carry *= 1 - fee.percent
+            continue
+        if pending:
+            pending[rest_key] = carry
+            split = allocate_units(rest, int_weights(pending))
+            rest = split.pop(rest_key)
+            taken.update(split)
+        cut = (fee.per_unit_units or 0) * abs(quantity)
+        if fee.cap is not None:
+            cut = min(cut, magnitude * fee.cap.numerator // fee.cap.denominator)
+        taken[key] = min(cut, rest)
+        rest -= taken[key]
+        pending, carry = {}, Fraction(1)
+    final = share_weights
+    if pending:
+        total = sum(share_weights.values())
+        weights = {k: f for k, f in pending.items() if f}
+        weights.update({k: carry * w / total for k, w in share_weights.items() if w})
+        final = int_weights(weights) if weights else {}
+    if final:
+        taken.update(allocate_units(rest, final))
+    sign = -1 if units < 0 else 1
+    return [sign * taken.get(k, 0) for k in fee_keys + share_keys]
 
 
 @settings(max_examples=100, deadline=None)
