@@ -16,6 +16,10 @@ A missing rate is an error (:class:`MissingRate`) naming the currency and the
 period, never a guess. Converted amounts are rounded half-even to the ledger
 scale (10 places): the one rounding point of a conversion, and the rate used
 is returned with the amount so the line can keep it.
+
+Bulk imports convert through :class:`UnitConverter`: the same function on
+integer 10^-10 units (exact rational arithmetic, the same half-even rounding,
+the same errors), without Decimal arithmetic per line.
 """
 
 from __future__ import annotations
@@ -35,7 +39,16 @@ from ledger.errors import (
     ProblemCollector,
     UnknownCurrency,
 )
-from ledger.money import MONEY_CONTEXT, SCALE, UNIT, check_amount, currency
+from ledger.money import (
+    MAX_UNITS,
+    MONEY_CONTEXT,
+    SCALE,
+    UNIT,
+    check_amount,
+    currency,
+    from_units,
+    to_units,
+)
 from ledger.periods import parse_period
 
 
@@ -187,3 +200,47 @@ def convert(amount: Decimal, from_currency: str, rates: Rates) -> tuple[Decimal,
     exact = MONEY_CONTEXT.multiply(check_amount(amount), rate)
     converted = exact.quantize(UNIT, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT)
     return check_amount(converted, scale=SCALE), rate
+
+
+_EXACT_RATE_DIGITS = MONEY_CONTEXT.prec - (18 + SCALE)
+"""A rate with at most this many significant digits times any ledger amount (at most
+28 digits) fits the money context's precision: :func:`convert`'s product is exact."""
+
+
+class UnitConverter:
+    """:func:`convert` from one currency on integer 10^-10 units (for hot loops).
+
+    ``converter(units)`` equals ``to_units(convert(from_units(units), code, rates)[0])``:
+    the rate is the exact fraction n/d, the product ``units x n / d`` is rounded half-even
+    to a whole unit, as ``convert`` rounds. Anything unusual (a rate too long for the
+    money context to multiply exactly, a result beyond the ledger's range) goes through
+    ``convert`` itself, for its exact result or error. :class:`MissingRate` is raised
+    at construction.
+    """
+
+    __slots__ = ("_d", "_n", "code", "rate", "rates")
+
+    def __init__(self, code: str, rates: Rates) -> None:
+        self.code = code
+        self.rates = rates
+        self.rate = rates.rate(code)
+        """The rate used, as :func:`convert` returns it."""
+        self._n = 0
+        self._d = 0  # 0: every conversion goes through convert()
+        rate = self.rate
+        if rate.is_finite() and len(rate.as_tuple().digits) <= _EXACT_RATE_DIGITS:
+            self._n, self._d = rate.as_integer_ratio()
+
+    def __call__(self, units: int) -> int:
+        d = self._d
+        if d:
+            product = units * self._n
+            negative = product < 0
+            q, r = divmod(-product if negative else product, d)
+            r += r
+            if r > d or (r == d and q & 1):
+                q += 1
+            if q < MAX_UNITS:
+                return -q if negative else q
+        amount, _ = convert(from_units(units), self.code, self.rates)
+        return to_units(amount)

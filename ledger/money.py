@@ -149,10 +149,7 @@ def to_units(amount: Decimal) -> int:
     """
     try:
         units = int(amount.scaleb(SCALE, context=MONEY_CONTEXT))
-        if (
-            units == amount.scaleb(SCALE, context=MONEY_CONTEXT)
-            and -MAX_UNITS < units < MAX_UNITS
-        ):
+        if units == amount.scaleb(SCALE, context=MONEY_CONTEXT) and -MAX_UNITS < units < MAX_UNITS:
             return units
     except (ValueError, OverflowError, TypeError, AttributeError, decimal.InvalidOperation):
         pass
@@ -165,6 +162,26 @@ def to_units(amount: Decimal) -> int:
 def from_units(units: int) -> Decimal:
     """An integer number of 10^-10 units as a Decimal amount at ledger scale."""
     return Decimal(units).scaleb(-SCALE, context=MONEY_CONTEXT)
+
+
+def units_to_text(units: int) -> str:
+    """``to_text(from_units(units))`` in integer arithmetic: the same canonical text.
+
+    For hot loops that hold amounts as units (an import stores the text of every
+    converted line's original amount).
+    """
+    if type(units) is not int:
+        raise InvalidAmount(f"{units!r} is not a whole number of units")
+    if units < 0:
+        whole, frac = divmod(-units, FRAC_PER_WHOLE)
+        sign = "-"
+    else:
+        whole, frac = divmod(units, FRAC_PER_WHOLE)
+        sign = ""
+    if not frac:
+        return f"{sign}{whole}.00"
+    digits = f"{frac:010d}".rstrip("0")
+    return f"{sign}{whole}.{digits}" if len(digits) > 1 else f"{sign}{whole}.{digits}0"
 
 
 # ---------------------------------------------------------------------------

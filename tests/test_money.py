@@ -14,11 +14,13 @@ from ledger.money import (
     Money,
     currency,
     from_parts,
+    from_units,
     parse_amount,
     parse_share,
     round_down_minor,
     to_parts,
     to_text,
+    units_to_text,
 )
 
 amounts = st.decimals(
@@ -102,6 +104,23 @@ def test_to_text_is_plain_and_stable() -> None:
     assert to_text(Decimal("12.5000000000")) == "12.50"
     assert to_text(Decimal("-0E-10")) == "0.00"
     assert to_text(Decimal(3)) == "3.00"
+
+
+@given(st.integers(min_value=-(10**28) + 1, max_value=10**28 - 1))
+def test_units_to_text_is_to_text_of_the_amount(units: int) -> None:
+    assert units_to_text(units) == to_text(from_units(units))
+
+
+@pytest.mark.parametrize("units", [0, 1, -1, 10, 100, 10**10, -(10**10), 5 * 10**9, 12345])
+def test_units_to_text_edges(units: int) -> None:
+    assert units_to_text(units) == to_text(from_units(units))
+
+
+def test_units_to_text_refuses_anything_but_an_integer() -> None:
+    with pytest.raises(InvalidAmount):
+        units_to_text(0.5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount):
+        units_to_text(Decimal(1))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

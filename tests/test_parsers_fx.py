@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ledger.errors import InputError, InvalidAmount
-from ledger.fx import MissingRate, convert, parse_rates
-from ledger.money import MONEY_CONTEXT
+from ledger.fx import MissingRate, Rates, UnitConverter, convert, parse_rates
+from ledger.money import MONEY_CONTEXT, from_units, to_units
 from tests.fixtures_revenue import RATES_CSV
 
 
@@ -109,3 +110,47 @@ def test_convert_is_the_exact_product_rounded_once(
     exact = MONEY_CONTEXT.multiply(amount, rate)  # 21 + 12 digits: wider than the default 28
     assert abs(converted - exact) <= Decimal("0.00000000005")
     assert converted == exact.quantize(Decimal("1E-10"), rounding=ROUND_HALF_EVEN)
+
+
+def _converted(units: int, rates: Rates) -> int | type[Exception]:
+    try:
+        return to_units(convert(from_units(units), "EUR", rates)[0])
+    except (InvalidAmount, ArithmeticError) as exc:
+        return type(exc)
+
+
+def _unit_converted(units: int, rates: Rates) -> int | type[Exception]:
+    try:
+        return UnitConverter("EUR", rates)(units)
+    except (InvalidAmount, ArithmeticError) as exc:
+        return type(exc)
+
+
+@given(
+    units=st.integers(min_value=-(10**28) + 1, max_value=10**28 - 1),
+    rate_units=st.integers(min_value=1, max_value=10**40),
+    rate_exponent=st.integers(min_value=-45, max_value=10),
+)
+def test_unit_converter_is_convert_in_units(
+    units: int, rate_units: int, rate_exponent: int
+) -> None:
+    # Any rate: short ones take the integer path, long ones (and results out of range)
+    # go through convert() itself; either way the result or the error is convert()'s.
+    rate = Decimal(rate_units).scaleb(rate_exponent)
+    rates = Rates("2026-10", "USD", MappingProxyType({"EUR": rate}))
+    assert _unit_converted(units, rates) == _converted(units, rates)
+    assert UnitConverter("EUR", rates).rate == rates.rate("EUR") == rate
+
+
+@pytest.mark.parametrize("rate", ["0.5", "1.5", "2.5", "0.25", "1.0812", "3", "1E+2"])
+@pytest.mark.parametrize("units", [-7, -5, -3, -1, 0, 1, 3, 5, 7, 10**27, -(10**27)])
+def test_unit_converter_rounds_ties_to_even(rate: str, units: int) -> None:
+    rates = Rates("2026-10", "USD", MappingProxyType({"EUR": Decimal(rate)}))
+    assert _unit_converted(units, rates) == _converted(units, rates)
+
+
+def test_unit_converter_missing_rate_and_base() -> None:
+    rates = parse_rates(RATES_CSV, "rates.csv", base="USD")
+    with pytest.raises(MissingRate, match="JPY"):
+        UnitConverter("JPY", rates)
+    assert UnitConverter("USD", rates)(123) == 123
