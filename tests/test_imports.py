@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from ledger import accounts, catalog_store, journal
+from ledger import accounts, catalog_store, imports, journal
 from ledger.db import Database
 from ledger.errors import Conflict, InputError, PeriodClosed
 from ledger.imports import (
@@ -336,6 +336,53 @@ def test_replace_reverses_what_the_earlier_import_posted(
     with database.read() as s:
         assert [i.import_id for i in list_suspense(s)] == [second.import_id]
     assert_books_sound(database)
+
+
+def test_lines_are_stored_alike_whatever_the_batch_sizes(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small chunks and statements (several full ones and a partial one) store what one
+    # statement does: converted amounts, suspense, NULLs, SU03 lines, every column.
+    load_examples(database, agreements=False)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    text_ = fx.dsr_text(
+        [
+            fx.Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
+            fx.Summary("S2", "AdvertisementSupportedModel", "DE", "EUR", "-7.77"),
+            fx.Summary("S3", "UserGeneratedContentModel", "GB", "GBP", "0.00", total_usages=0),
+        ],
+        [
+            fx.Block(
+                "USRW12600001",
+                "A",
+                (
+                    fx.Usage("S1", 3),
+                    fx.Usage("S2", 1),
+                    fx.UgcUsage("S3", 5000, "1.2345678901"),
+                    fx.Usage("S1", 7, "Radio"),
+                ),
+            ),
+            fx.Block(fx.UNKNOWN_ISRC, "B", (fx.Usage("S2", 2), fx.UgcUsage("S3", 10, "0.5"))),
+            fx.Block("not an isrc", "C", (fx.Usage("S1", 1), fx.Usage("S2", 5))),
+        ],
+    )
+    path = fx.write_text(tmp_path / "mixed.tsv", text_)
+    with monkeypatch.context() as patch:
+        patch.setattr(imports, "_CHUNK", 3)
+        patch.setattr(imports._LineWriter, "ROWS_PER_INSERT", 2)
+        small = do_import(database, path, fx_path=rates)
+    whole = do_import(database, path, fx_path=rates, replace=True)
+
+    def kept(import_id: int | None) -> list[tuple[Any, ...]]:
+        fields = [f for f in RevenueLine.model_fields if f not in {"id", "import_id"}]
+        return [tuple(getattr(x, f) for f in fields) for x in stored_lines(database, import_id)]
+
+    assert kept(small.import_id) == kept(whole.import_id)
+    assert len(kept(whole.import_id)) == whole.lines == 8
+    currencies = {x.original_currency for x in stored_lines(database, whole.import_id)}
+    assert currencies == {None, "EUR", "GBP"}
+    assert whole.suspense_lines == small.suspense_lines == 4
+    assert (small.totals, small.ledger_total) == (whole.totals, whole.ledger_total)
 
 
 # ---------------------------------------------------------------------------

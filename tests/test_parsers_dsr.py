@@ -13,6 +13,8 @@ from ledger.allocation import allocate_units
 from ledger.errors import InputError
 from ledger.money import to_units
 from ledger.parsers import DsrFile, open_revenue_file
+from ledger.parsers.base import line_of, record_of
+from ledger.parsers.dsr import _Spill
 from tests.fixtures_revenue import (
     EXPECTED_TOTALS,
     GB_BLOCKS,
@@ -229,6 +231,55 @@ def test_su03_lines_carry_their_own_revenue(tmp_path: Path) -> None:
     assert totals(lines) == dict(parsed.info.totals)
 
 
+def _mixed_text() -> str:
+    """Several blocks, summaries in two currencies, SU03 lines, an empty resource reference."""
+    text = dsr_text(
+        [
+            Summary("S1", "SubscriptionModel", "US", "USD", "100.00"),
+            Summary("S2", "AdvertisementSupportedModel", "DE", "EUR", "-7.77"),
+            Summary("S3", "UserGeneratedContentModel", "GB", "GBP", "0.00", total_usages=0),
+        ],
+        [
+            Block(
+                "USRW12600001",
+                "A",
+                (
+                    Usage("S1", 3),
+                    Usage("S2", 1, "ProgrammedContentStream"),
+                    UgcUsage("S3", 5000, "1.2345678901"),
+                    Usage("S1", 7, "Radio"),
+                ),
+            ),
+            Block("QZK6H2600014", "B", (Usage("S2", 2), UgcUsage("S3", 10, "0.5", "EUR", "FR"))),
+            Block("not an isrc", "C", (Usage("S1", 1), Usage("S2", 5), Usage("S1", 0))),
+        ],
+    )
+    return text.replace("\tR3-not an isrc\tTRUE\t1\t", "\t\tTRUE\t1\t", 1)
+
+
+def test_records_are_the_lines_as_tuples(tmp_path: Path) -> None:
+    parsed = open_revenue_file(write_dsr(tmp_path, _mixed_text()))
+    lines = list(parsed)
+    assert len(lines) == parsed.info.line_count == 9
+    assert [ln.isrc for ln in lines[-3:]] == ["not an isrc"] * 3  # one with no reference
+    assert list(parsed.records()) == [record_of(ln) for ln in lines]
+    assert [line_of(r) for r in parsed.records()] == lines
+
+
+def test_second_pass_reads_back_chunks_spilled_to_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_dsr(tmp_path, _mixed_text())
+    expected = list(open_revenue_file(path))
+    for chunk in (1, 2, 3, 4):
+        monkeypatch.setattr(_Spill, "CHUNK", chunk)
+        parsed = open_revenue_file(path)
+        assert list(parsed) == expected
+        assert list(parsed) == expected  # again, from the same spill
+        parsed.close()
+        assert list(parsed) == expected  # validates again after close()
+
+
 def test_malformed_isrc_is_yielded_for_suspense_not_refused(tmp_path: Path) -> None:
     text = dsr_text(
         [Summary("S1", "SubscriptionModel", "US", "USD", "5.00")],
@@ -371,13 +422,18 @@ def test_problem_limit_truncates(tmp_path: Path) -> None:
     assert caught.value.truncated
 
 
-def test_file_changed_between_passes_is_caught(tmp_path: Path) -> None:
+def test_lines_are_the_validated_content_even_if_the_file_changes_after(
+    tmp_path: Path,
+) -> None:
+    # The second pass does not read the file again: what it yields is exactly what
+    # was validated and hashed, whatever happens to the file in between.
     path = write_sample_dsr_us(tmp_path)
+    expected = list(open_revenue_file(path))
     parsed = DsrFile(str(path))
-    parsed.validate()
-    path.write_text(sample_dsr_us_text() + "\n")  # one blank line more: other content
-    with pytest.raises(InputError, match="changed"):
-        list(parsed)
+    info = parsed.validate()
+    path.write_text(sample_dsr_us_text().replace("\t21873.41\t", "\t1.00\t"))
+    assert list(parsed) == expected
+    assert totals(expected) == dict(info.totals) == EXPECTED_TOTALS["dsr_us"]
 
 
 def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:

@@ -9,6 +9,9 @@ passes so memory stays flat whatever the file size:
 2. Iterating the :class:`ParsedFile` reads the file again and yields final lines.
    After a clean ``validate()`` iteration does not raise, unless the file changes
    on disk between the passes (the content hash is compared at the end).
+   :meth:`ParsedFile.records` is the same second pass for bulk consumers (the
+   import service): the same lines as plain tuples (:data:`Record`), amounts in
+   integer 10^-10 units, no object or Decimal per line.
 
 An ISRC that is malformed is not a file error: the line is yielded with
 ``isrc_valid=False`` and the import service puts it in suspense.
@@ -36,7 +39,7 @@ from ledger.errors import (
     UnknownCurrency,
 )
 from ledger.identifiers import InvalidIdentifier, normalise_isrc, normalise_territory
-from ledger.money import check_amount, currency
+from ledger.money import check_amount, currency, from_units, to_units
 from ledger.periods import parse_period
 
 FORMATS: Final = ("dsr", "distrokid", "tunecore", "csv")
@@ -130,6 +133,71 @@ fast_line = cast(Callable[..., RevenueLine], _LineBuilder)
 """``fast_line(line_no, isrc, ..., detail)``: the hot-loop constructor of RevenueLine."""
 
 
+Record = tuple[
+    int,  # line_no
+    str,  # isrc
+    bool,  # isrc_valid
+    str | None,  # title
+    str,  # territory
+    str,  # usage
+    int,  # quantity
+    int,  # amount, in 10^-10 units (RevenueLine.amount is the Decimal)
+    str,  # currency
+    str,  # period
+    str,  # source
+    Decimal | None,  # original_amount
+    str | None,  # original_currency
+    Decimal | None,  # fx_rate
+    str | None,  # detail
+]
+"""A revenue line as a plain tuple: :class:`RevenueLine`'s fields in order, except that
+the amount is an integer number of 10^-10 units (``to_units(line.amount)``)."""
+
+
+def record_of(line: RevenueLine) -> Record:
+    """The :data:`Record` of a line."""
+    return (
+        line.line_no,
+        line.isrc,
+        line.isrc_valid,
+        line.title,
+        line.territory,
+        line.usage,
+        line.quantity,
+        to_units(line.amount),
+        line.currency,
+        line.period,
+        line.source,
+        line.original_amount,
+        line.original_currency,
+        line.fx_rate,
+        line.detail,
+    )
+
+
+def line_of(record: Record) -> RevenueLine:
+    """The :class:`RevenueLine` of a record."""
+    (line_no, isrc, valid, title, territory, usage, quantity, units, *rest) = record
+    cur, period, source, original, original_cur, rate, detail = rest
+    return fast_line(
+        line_no,
+        isrc,
+        valid,
+        title,
+        territory,
+        usage,
+        quantity,
+        from_units(units),
+        cur,
+        period,
+        source,
+        original,
+        original_cur,
+        rate,
+        detail,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class FileInfo:
     """What a validated file is: its format, sender, period, totals and identity."""
@@ -174,7 +242,9 @@ class ParsedFile:
     """A revenue file opened for import: ``validate()``, then iterate.
 
     Subclasses implement :meth:`_validate` (one full read, collecting problems)
-    and :meth:`_lines` (one full read yielding lines; may assume validity).
+    and either :meth:`_lines` (one full read yielding lines; may assume validity)
+    or :meth:`_records` (the same as :data:`Record` tuples); each defaults to
+    the other.
     """
 
     format: str = ""
@@ -212,6 +282,20 @@ class ParsedFile:
     def __iter__(self) -> Generator[RevenueLine, None, None]:
         info = self.validate()
         sha = yield from self._lines()
+        self._check_unchanged(sha, info)
+
+    def records(self) -> Generator[Record, None, None]:
+        """The lines iteration yields, as :data:`Record` tuples (amounts in units)."""
+        info = self.validate()
+        sha = yield from self._records()
+        self._check_unchanged(sha, info)
+
+    def close(self) -> None:
+        """Release what ``validate()`` kept for the second pass (iterating again
+        validates again)."""
+        self._info = None
+
+    def _check_unchanged(self, sha: str, info: FileInfo) -> None:
         if sha != info.sha256:
             raise InputError(
                 [
@@ -239,7 +323,29 @@ class ParsedFile:
 
     def _lines(self) -> Generator[RevenueLine, None, str]:
         """Yield the lines; return the content hash of what was read."""
-        raise NotImplementedError
+        if type(self)._records is ParsedFile._records:
+            raise NotImplementedError
+        records = self._records()
+        make = line_of
+        try:
+            while True:
+                yield make(next(records))
+        except StopIteration as stop:
+            sha: str = stop.value
+            return sha
+
+    def _records(self) -> Generator[Record, None, str]:
+        """Yield the lines as records; return the content hash of what was read."""
+        if type(self)._lines is ParsedFile._lines:
+            raise NotImplementedError
+        lines = self._lines()
+        make = record_of
+        try:
+            while True:
+                yield make(next(lines))
+        except StopIteration as stop:
+            sha: str = stop.value
+            return sha
 
 
 # ---------------------------------------------------------------------------

@@ -34,21 +34,22 @@ tie threshold is found; the second pass recomputes every share in integers.
 from __future__ import annotations
 
 import bisect
+import pickle
+import tempfile
 from array import array
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Final, TypeVar
+from typing import IO, Final, TypeVar
 
-from ledger.errors import ProblemCollector
-from ledger.money import MONEY_CONTEXT, SCALE
+from ledger.errors import InputError, Problem, ProblemCollector
+from ledger.money import MONEY_CONTEXT, SCALE, to_units
 from ledger.parsers.base import (
     FieldError,
     FileInfo,
     IsrcCache,
     ParsedFile,
-    RevenueLine,
-    fast_line,
+    Record,
     freeze_totals,
     map_usage,
     parse_currency,
@@ -152,6 +153,7 @@ class _Summary:
         "commercial",
         "currency",
         "detail",
+        "index",
         "line",
         "sign",
         "streams",
@@ -186,6 +188,7 @@ class _Summary:
         self.usage = usage
         self.detail = f"{sid} {commercial}".strip()
         self.streams = array("q")  # NumberOfStreams of each usage line, in file order
+        self.index = 0  # among the file's (good) summaries, in file order
         self.threshold = 0  # lines with remainder above it get one more unit
         self.ties = 0  # how many lines with remainder == threshold (first ones) also do
 
@@ -209,9 +212,30 @@ class DsrFile(ParsedFile):
         self._isrcs = IsrcCache()
         self._source = ""
         self._period = ""
+        self._spill: _Spill | None = None
+        self._resources: list[tuple[str, bool, str | None]] = []
+        self._usages: list[str] = []
+
+    def close(self) -> None:
+        if self._spill is not None:
+            self._spill.close()
+            self._spill = None
+        super().close()
 
     # ------------------------------------------------------------------ pass 1
     def _validate(self) -> FileInfo:
+        if self._spill is not None:
+            self._spill.close()
+        spill = _Spill(self.name)
+        try:
+            info = self._scan(spill)
+        except BaseException:
+            spill.close()
+            raise
+        self._spill = spill
+        return info
+
+    def _scan(self, spill: _Spill) -> FileInfo:
         name = self.name
         problems = ProblemCollector(self.limit)
         add = problems.add
@@ -224,15 +248,27 @@ class DsrFile(ParsedFile):
         foot_fields: list[str] = []
         blocks_seen: set[str] = set()
         block = ""
-        block_res: dict[str, str] = {}
+        block_res: dict[str, int] = {}  # resource reference -> index in resources
+        only = -1  # the block's resource when it has exactly one
+        resources: list[tuple[str, bool, str | None]] = []  # (isrc, valid, title), distinct
+        resource_index: dict[tuple[str, bool, str | None], int] = {}
+        usage_index: dict[str, int] = {}  # UseType text -> index in usages
+        usages: list[str] = []  # the usage of each UseType; "" for the summary's own
+        self._resources = resources
+        self._usages = usages
         in_blocks = False
         summary_records = 0
         usage_lines = 0
         own_totals: dict[str, Decimal] = {}
         line_no = 0
         su = layouts["SU02"]
-        su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
-        appenders: dict[str, Callable[[int], None]] = {}
+        su_w, su_b, su_s, su_r, su_n, su_u = _su_indices(su)
+        # Per summary id: the append of its streams array and its index (-1: bad summary).
+        appenders: dict[str, tuple[Callable[[int], None], int]] = {}
+        spill_lines, spill_summaries = spill.lines.append, spill.summaries.append
+        spill_resources, spill_usages = spill.resources.append, spill.usages.append
+        spill_streams = spill.streams.append
+        room = spill.room()
 
         with (
             TextSource(
@@ -260,8 +296,8 @@ class DsrFile(ParsedFile):
                             f"{fields[su_b]!r} is not the current block {block!r}; a usage line"
                             " belongs after the RE01/AS02 records of its block",
                         )
-                    append = appenders.get(fields[su_s])
-                    if append is None:
+                    summary_of = appenders.get(fields[su_s])
+                    if summary_of is None:
                         add(
                             name,
                             line_no,
@@ -269,13 +305,18 @@ class DsrFile(ParsedFile):
                             f"{fields[su_s]!r} is not a summary (SY01) of this file",
                         )
                     res = fields[su_r]
-                    if res not in block_res and not (res == "" and len(block_res) == 1):
-                        add(
-                            name,
-                            line_no,
-                            "TransactedResource",
-                            f"{res!r} is not a resource (AS02) of block {block!r}",
-                        )
+                    ri = block_res.get(res)
+                    if ri is None:
+                        if res == "" and len(block_res) == 1:
+                            ri = only
+                        else:
+                            add(
+                                name,
+                                line_no,
+                                "TransactedResource",
+                                f"{res!r} is not a resource (AS02) of block {block!r}",
+                            )
+                            ri = -1
                     try:
                         n = int(fields[su_n])
                         if n < 0:
@@ -288,9 +329,24 @@ class DsrFile(ParsedFile):
                             f"{fields[su_n]!r} is not a whole number of streams (0 or more)",
                         )
                         continue
-                    if append is not None:
+                    if summary_of is not None:
                         usage_lines += 1
+                        append, si = summary_of
                         append(n)
+                        ut = fields[su_u]
+                        ui = usage_index.get(ut)
+                        if ui is None:
+                            ui = usage_index[ut] = len(usages)
+                            usages.append(map_usage(ut) or "other" if ut else "")
+                        spill_lines(line_no)
+                        spill_summaries(si)
+                        spill_resources(ri)
+                        spill_usages(ui)
+                        spill_streams(n)
+                        room -= 1
+                        if not room:
+                            spill.flush(src.on_disk())
+                            room = spill.room()
                     continue
                 if problems.full:
                     break
@@ -311,7 +367,7 @@ class DsrFile(ParsedFile):
                             layouts[k] = _Layout(LAYOUTS[k])
                         if k == "SU02":
                             su = layouts[k]
-                            su_w, su_b, su_s, su_r, su_n, _ = _su_indices(su)
+                            su_w, su_b, su_s, su_r, su_n, su_u = _su_indices(su)
                     continue
                 lay_opt = layouts.get(kind)
                 if lay_opt is None:
@@ -351,10 +407,10 @@ class DsrFile(ParsedFile):
                     summary_records += 1
                     sid, summary = self._add_summary(fields, lay, line_no, problems)
                     if summary is not None:
-                        appenders[sid] = summary.streams.append
+                        appenders[sid] = (summary.streams.append, summary.index)
                     elif sid and sid not in appenders:
                         # Reported already: its usage lines are not errors of their own.
-                        appenders[sid] = array("q").append
+                        appenders[sid] = (array("q").append, -1)
                 elif kind == "RE01":
                     in_blocks = True
                     bid = lay.get(fields, "BlockId")
@@ -363,6 +419,7 @@ class DsrFile(ParsedFile):
                     blocks_seen.add(bid)
                     block = bid
                     block_res = {}
+                    only = -1
                 elif kind == "AS02":
                     bid = lay.get(fields, "BlockId")
                     if not block or bid != block:
@@ -380,18 +437,32 @@ class DsrFile(ParsedFile):
                             "ResourceReference",
                             f"{ref!r} is empty or repeated in this block",
                         )
-                    block_res[ref] = lay.get(fields, "ISRC")
-                    isrcs(lay.get(fields, "ISRC"))
+                    isrc, valid = isrcs(lay.get(fields, "ISRC"))
+                    resource = (isrc, valid, lay.get(fields, "Title") or None)
+                    ri = resource_index.get(resource)
+                    if ri is None:
+                        ri = resource_index[resource] = len(resources)
+                        resources.append(resource)
+                    block_res[ref] = ri
+                    only = ri if len(block_res) == 1 else -1
                 elif kind == "SU03":
-                    usage_lines += self._check_su03(
+                    counted, record = self._check_su03(
                         fields, lay, line_no, problems, block, block_res, own_totals
                     )
+                    usage_lines += counted
+                    if record is not None:
+                        spill.add_record(line_no, record)
+                        room -= 1
+                        if not room:
+                            spill.flush(src.on_disk())
+                            room = spill.room()
                 elif kind == "FOOT":
                     if foot_line:
                         add(name, line_no, None, "a second FOOT record; a file has one")
                     foot_line = line_no
                     foot_fields = fields
             stats = src.finish()
+            spill.size_on_disk = src.on_disk()
 
         physical = line_no
         if head_seen == 0:
@@ -510,6 +581,7 @@ class DsrFile(ParsedFile):
             usage_key(commercial).removesuffix("model"), "stream"
         )
         summary = _Summary(line_no, sid, commercial, territory, cur, amount, total, usage)
+        summary.index = len(self._summaries)
         self._summaries[sid] = summary
         return sid, summary
 
@@ -520,14 +592,17 @@ class DsrFile(ParsedFile):
         line_no: int,
         problems: ProblemCollector,
         block: str,
-        block_res: dict[str, str],
+        block_res: dict[str, int],
         own_totals: dict[str, Decimal],
-    ) -> int:
+    ) -> tuple[int, Record | None]:
+        """(1 if it counts as a usage line else 0, its record if the line is good)."""
         name = self.name
         add = problems.add
+        good = True
         bid = lay.get(fields, "BlockId")
         if not block or bid != block:
             add(name, line_no, "BlockId", f"{bid!r} is not the current block {block!r}")
+            good = False
         res = lay.get(fields, "TransactedResource")
         if res not in block_res and not (res == "" and len(block_res) == 1):
             add(
@@ -536,6 +611,7 @@ class DsrFile(ParsedFile):
                 "TransactedResource",
                 f"{res!r} is not a resource (AS02) of block {block!r}",
             )
+            good = False
         sid = lay.get(fields, "SummaryRecordId")
         s = self._summaries.get(sid)
         cur_text = lay.get(fields, "CurrencyOfReporting")
@@ -548,32 +624,61 @@ class DsrFile(ParsedFile):
                 f"{sid!r} is not a summary of this file (and the line has no own currency and"
                 " territory)",
             )
-            return 0
+            return 0, None
+        n = 0
         try:
             n = parse_quantity(lay.get(fields, "NumberOfStreams"))
             if n < 0:
                 raise FieldError(f"{n} is negative")
         except FieldError as exc:
             add(name, line_no, "NumberOfStreams", exc.message)
+            good = False
         ok = True
+        amount = Decimal(0)
         try:
             amount = parse_money(lay.get(fields, "NetRevenue"))
         except FieldError as exc:
             add(name, line_no, "NetRevenue", exc.message)
             ok = False
+        cur = ""
         try:
             cur = parse_currency(cur_text) if cur_text else (s.currency if s else "")
         except FieldError as exc:
             add(name, line_no, "CurrencyOfReporting", exc.message)
             ok = False
+        territory = s.territory if s else "WW"
         try:
             if terr_text:
-                parse_territory(terr_text)
+                territory = parse_territory(terr_text)
         except FieldError as exc:
             add(name, line_no, "Territory", exc.message)
-        if ok:
-            own_totals[cur] = own_totals.get(cur, Decimal(0)) + amount
-        return 1
+            good = False
+        if not ok:
+            return 1, None
+        own_totals[cur] = own_totals.get(cur, Decimal(0)) + amount
+        if not good:
+            return 1, None
+        isrc, valid, title = self._resources[
+            block_res[res] if res else next(iter(block_res.values()))
+        ]
+        ut = lay.get(fields, "UseType")
+        return 1, (
+            line_no,
+            isrc,
+            valid,
+            title,
+            territory,
+            map_usage(ut) or "ugc" if ut else "ugc",
+            n,
+            to_units(amount),
+            cur,
+            self._period,
+            self._source,
+            None,
+            None,
+            None,
+            f"{s.detail} UGC" if s else "UGC",
+        )
 
     def _check_foot(
         self,
@@ -642,119 +747,184 @@ class DsrFile(ParsedFile):
             s.streams = array("q")  # recomputed line by line in the second pass
 
     # ------------------------------------------------------------------ pass 2
-    def _lines(self) -> Generator[RevenueLine, None, str]:
-        layouts = {k: _Layout(v) for k, v in LAYOUTS.items()}
-        ties = {sid: s.ties for sid, s in self._summaries.items()}
-        summaries = {
-            sid: (s.units, s.total, s.threshold, s.sign, s.territory, s.currency, s.detail, s.usage)
-            for sid, s in self._summaries.items()
-        }
-        isrcs = self._isrcs
+    def _records(self) -> Generator[Record, None, str]:
+        """The usage lines from what pass 1 kept (:class:`_Spill`), without reading the
+        file again: what is yielded is exactly the content that was validated and hashed."""
+        spill = self._spill
+        if spill is None:  # pragma: no cover - validate() ran, or raised
+            raise RuntimeError("validate the file first")
+        # Per summary (by index), what each of its lines needs, and how many tied lines
+        # still get one more unit (see _settle_summaries).
+        summaries = [
+            (s.units, s.total, s.threshold, s.sign, s.territory, s.currency, s.detail, s.usage)
+            for s in self._summaries.values()
+        ]
+        ties = [s.ties for s in self._summaries.values()]
+        resources = self._resources
+        usages = self._usages
         period = self._period
         source = self._source
-        block_res: dict[str, tuple[str, bool, str | None]] = {}
-        su = layouts["SU02"]
-        _, _, su_s, su_r, su_n, su_u = _su_indices(su)
-        scaleb = Decimal.scaleb
-        ctx = MONEY_CONTEXT
-        make = fast_line
-        usages: dict[str, str] = {}
-        line_no = 0
-        with (
-            TextSource(self.path, encoding=self.encoding, progress=self._progress("read")) as src,
-            src.guard(),
-        ):
-            for line in src.stream:
-                line_no += 1
-                fields = line.rstrip("\r\n").split("\t")
-                rec = fields[0]
-                kind = rec[:4]
-                if kind == "SU02":
-                    sid = fields[su_s]
-                    units, total, threshold, sign, territory, cur, detail, s_usage = summaries[sid]
-                    n = int(fields[su_n])
-                    if total:
-                        q, r = divmod(units * n, total)
-                        if r > threshold:
-                            q += 1
-                        elif r == threshold and ties[sid]:
-                            ties[sid] -= 1
-                            q += 1
-                    else:
-                        q = 0
-                    res = fields[su_r]
-                    isrc, valid, title = block_res[res] if res else next(iter(block_res.values()))
-                    ut = fields[su_u]
-                    usage = usages.get(ut) if ut else s_usage
-                    if usage is None:
-                        usage = usages[ut] = map_usage(ut) or "other"
-                    yield make(
-                        line_no,
-                        isrc,
-                        valid,
-                        title,
-                        territory,
-                        usage,
-                        n,
-                        scaleb(Decimal(q * sign), -SCALE, ctx),
-                        cur,
-                        period,
-                        source,
-                        None,
-                        None,
-                        None,
-                        detail,
-                    )
-                elif rec.startswith("#"):
-                    k = rec[1:5]
-                    if k in layouts:
-                        lay = _Layout(fields[1:])
-                        if all(c in lay.index for c in REQUIRED[k]):
-                            layouts[k] = lay
-                        if k == "SU02":
-                            su = layouts[k]
-                            _, _, su_s, su_r, su_n, su_u = _su_indices(su)
-                elif kind == "RE01":
-                    block_res = {}
-                elif kind == "AS02":
-                    lay = layouts[kind]
-                    isrc, valid = isrcs(lay.get(fields, "ISRC"))
-                    block_res[lay.get(fields, "ResourceReference")] = (
-                        isrc,
-                        valid,
-                        lay.get(fields, "Title") or None,
-                    )
-                elif kind == "SU03":
-                    yield self._su03_line(fields, layouts[kind], line_no, block_res)
-            return src.finish().sha256
+        progress = self._progress("read")  # in bytes on disk, as pass 1 read them
+        for lines, sums, res, uses, streams, others, done in spill.chunks():
+            other = iter(others)
+            for line_no, si, ri, ui, n in zip(lines, sums, res, uses, streams, strict=True):
+                if si < 0:  # an SU03 line, kept whole
+                    yield next(other)
+                    continue
+                units, total, threshold, sign, territory, cur, detail, usage = summaries[si]
+                if total:
+                    q, r = divmod(units * n, total)
+                    if r > threshold:
+                        q += 1
+                    elif r == threshold and ties[si]:
+                        ties[si] -= 1
+                        q += 1
+                else:
+                    q = 0
+                isrc, valid, title = resources[ri]
+                yield (
+                    line_no,
+                    isrc,
+                    valid,
+                    title,
+                    territory,
+                    usages[ui] or usage,
+                    n,
+                    q * sign,
+                    cur,
+                    period,
+                    source,
+                    None,
+                    None,
+                    None,
+                    detail,
+                )
+            if progress is not None:
+                progress(done, spill.size_on_disk)
+        return self.validate().sha256
 
-    def _su03_line(
+
+class _Spill:
+    """What pass 1 keeps of the usage lines for pass 2, on disk: memory stays flat.
+
+    Per usage line, in file order: line number, summary index, resource index,
+    usage index and streams (28 bytes a line on disk); an SU03 line has summary
+    index -1 and its whole record in ``others``. Pass 1 appends to plain lists
+    (an array's append costs twice as much); each full chunk of :attr:`CHUNK`
+    lines goes to an anonymous temporary file as arrays. The last, partial chunk
+    stays in memory, so a small file never touches the disk.
+    """
+
+    CHUNK = 1 << 14
+    TYPES = ("q", "i", "i", "i", "q")
+    """Array type codes of lines, summaries, resources, usages and streams."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.lines: list[int] = []
+        self.summaries: list[int] = []
+        self.resources: list[int] = []
+        self.usages: list[int] = []
+        self.streams: list[int] = []
+        self.others: list[Record] = []
+        self.size_on_disk = 0
+        """Of the DSR file (compressed bytes for gzip): where progress ends."""
+        self._file: IO[bytes] | None = None
+        self._chunks: list[tuple[int, int, int, int]] = []  # (offset, lines, bytes, on disk)
+        self._size = 0
+
+    def _lists(self) -> tuple[list[int], ...]:
+        return (self.lines, self.summaries, self.resources, self.usages, self.streams)
+
+    def room(self) -> int:
+        """Lines that can be added before :meth:`flush` is due."""
+        return self.CHUNK - len(self.lines)
+
+    def add_record(self, line_no: int, record: Record) -> None:
+        self.lines.append(line_no)
+        self.summaries.append(-1)
+        self.resources.append(0)
+        self.usages.append(0)
+        self.streams.append(0)
+        self.others.append(record)
+
+    def flush(self, on_disk: int) -> None:
+        """Write the lines kept so far to the temporary file (and forget them);
+        ``on_disk``: how far pass 1 has read the DSR file."""
+        count = len(self.lines)
+        parts = [
+            array(t, values).tobytes() for t, values in zip(self.TYPES, self._lists(), strict=True)
+        ]
+        data = b"".join([*parts, pickle.dumps(self.others)])
+        try:
+            if self._file is None:
+                # Kept open across both passes; close() closes it (and it goes with its owner).
+                self._file = tempfile.TemporaryFile(prefix="royalty-dsr-")  # noqa: SIM115
+            self._file.seek(self._size)
+            self._file.write(data)
+        except OSError as exc:
+            self.close()
+            raise InputError(
+                [
+                    Problem(
+                        self.name,
+                        None,
+                        None,
+                        f"cannot write a temporary file for the import: {exc.strerror or exc}",
+                    )
+                ]
+            ) from None
+        self._chunks.append((self._size, count, len(data), on_disk))
+        self._size += len(data)
+        for values in self._lists():
+            values.clear()
+        self.others.clear()
+
+    def chunks(
         self,
-        fields: list[str],
-        lay: _Layout,
-        line_no: int,
-        block_res: dict[str, tuple[str, bool, str | None]],
-    ) -> RevenueLine:
-        s = self._summaries.get(lay.get(fields, "SummaryRecordId"))
-        res = lay.get(fields, "TransactedResource")
-        isrc, valid, title = block_res[res] if res else next(iter(block_res.values()))
-        cur_text = lay.get(fields, "CurrencyOfReporting")
-        terr_text = lay.get(fields, "Territory")
-        ut = lay.get(fields, "UseType")
-        return RevenueLine(
-            line_no=line_no,
-            isrc=isrc,
-            isrc_valid=valid,
-            title=title,
-            territory=parse_territory(terr_text) if terr_text else (s.territory if s else "WW"),
-            usage=map_usage(ut) or "ugc" if ut else "ugc",
-            quantity=parse_quantity(lay.get(fields, "NumberOfStreams")),
-            amount=parse_money(lay.get(fields, "NetRevenue")),
-            currency=parse_currency(cur_text) if cur_text else (s.currency if s else ""),
-            period=self._period,
-            source=self._source,
-            detail=f"{s.detail} UGC" if s else "UGC",
+    ) -> Iterator[
+        tuple[
+            Sequence[int],
+            Sequence[int],
+            Sequence[int],
+            Sequence[int],
+            Sequence[int],
+            list[Record],
+            int,
+        ]
+    ]:
+        """Every chunk in file order: (lines, summaries, resources, usages, streams, others,
+        bytes of the DSR file on disk up to the chunk's end)."""
+        for offset, count, size, on_disk in self._chunks:
+            assert self._file is not None
+            self._file.seek(offset)
+            data = self._file.read(size)
+            arrays = []
+            at = 0
+            for typecode in self.TYPES:
+                part = array(typecode)
+                end = at + count * part.itemsize
+                part.frombytes(data[at:end])
+                arrays.append(part)
+                at = end
+            others: list[Record] = pickle.loads(data[at:])
+            lines, summaries, resources, usages, streams = arrays
+            yield lines, summaries, resources, usages, streams, others, on_disk
+        yield (
+            self.lines,
+            self.summaries,
+            self.resources,
+            self.usages,
+            self.streams,
+            self.others,
+            self.size_on_disk,
         )
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._chunks = []
 
 
 def _su_indices(lay: _Layout) -> tuple[int, int, int, int, int, int]:

@@ -171,6 +171,11 @@ class TextSource:
     def close(self) -> None:
         self.stream.close()
 
+    def on_disk(self) -> int:
+        """Bytes of the file on disk read so far (compressed bytes for gzip), as progress
+        reports them."""
+        return int(self._raw._on_disk.tell())
+
     def lines(self) -> Iterator[tuple[int, str]]:
         """(physical line number from 1, text without its line end), guarded by :meth:`guard`."""
         with self.guard():
