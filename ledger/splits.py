@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
+from json.encoder import encode_basestring_ascii as _json_text  # json.dumps's, for str
 from math import lcm
 from operator import add
 from typing import Any, Final
@@ -98,8 +99,16 @@ def _units_of(whole: Any, frac: Any) -> int:
     return int(whole) * FRAC_PER_WHOLE + int(frac)
 
 
-def _inputs(session: Session, period: str) -> dict[_Group, tuple[int, int]]:
-    """Undistributed revenue of the period per group: (units of revenue, quantity)."""
+_Tracks = dict[str, dict[_Group, tuple[int, int]]]  # per ISRC: per group (units, quantity)
+
+
+def _inputs(session: Session, period: str) -> _Tracks:
+    """Undistributed revenue of the period per track and group: (units of revenue, quantity).
+
+    A period has hundreds of thousands of groups but a few sources, territories,
+    usage types and months: each text is kept once, which halves the memory of a
+    1M-line period's inputs.
+    """
     rows = session.execute(
         text(
             """
@@ -115,14 +124,25 @@ def _inputs(session: Session, period: str) -> dict[_Group, tuple[int, int]]:
         ),
         {"acct": accounts.UNDISTRIBUTED, "period": period},
     )
-    groups: dict[_Group, tuple[int, int]] = {}
+    texts: dict[str, str] = {}
+    one = texts.setdefault
+    tracks: _Tracks = {}
     for isrc, src, terr, usage, uperiod, ccy, whole, frac in rows:
         units = -_units_of(whole, frac)  # credits are negative; revenue is positive
         if units:
-            groups[(isrc or "", src or "", terr or "", usage or "", uperiod or period, ccy)] = (
-                units,
-                0,
+            isrc = one(isrc or "", isrc or "")
+            group = (
+                isrc,
+                one(src or "", src or ""),
+                one(terr or "", terr or ""),
+                one(usage or "", usage or ""),
+                one(uperiod or period, uperiod or period),
+                one(ccy, ccy),
             )
+            track = tracks.get(isrc)
+            if track is None:
+                track = tracks[isrc] = {}
+            track[group] = (units, 0)
     # quantities come from the stored lines behind those postings: the period's imported
     # lines not held in suspense, and suspense lines released into this period
     for isrc, src, terr, usage, uperiod, ccy, qty in session.execute(
@@ -140,10 +160,13 @@ def _inputs(session: Session, period: str) -> dict[_Group, tuple[int, int]]:
         ),
         {"period": period},
     ):
-        key = (isrc, src, terr, usage, uperiod, ccy)
-        if key in groups:
-            groups[key] = (groups[key][0], int(qty))
-    return groups
+        track = tracks.get(isrc)
+        if track is not None:
+            key = (isrc, src, terr, usage, uperiod, ccy)
+            found = track.get(key)
+            if found is not None:
+                track[key] = (found[0], int(qty))
+    return tracks
 
 
 def _already(session: Session, period: str) -> dict[_Key, int]:
@@ -441,14 +464,22 @@ def desired_postings(
     return legs, suspense, reasons
 
 
-def _inputs_hash(groups: dict[_Group, tuple[int, int]], docs: list[Any], catalog: Catalog) -> str:
+def _inputs_hash(tracks: _Tracks, docs: list[Any], catalog: Catalog) -> str:
+    """SHA-256 over the groups in order (each as the JSON text of its fields, units and
+    quantity), the documents and the contributions."""
     digest = hashlib.sha256()
-    for group in sorted(groups):
-        digest.update(json.dumps([*group, *groups[group]]).encode())
+    for isrc in sorted(tracks):
+        groups = tracks[isrc]
+        digest.update("".join([_group_json(g, *groups[g]) for g in sorted(groups)]).encode())
     digest.update(json.dumps(docs).encode())
     for c in sorted(catalog.contributions, key=lambda c: (c.isrc, c.party_id, c.role)):
         digest.update(f"{c.isrc}|{c.party_id}|{c.role}|{c.weight}".encode())
     return digest.hexdigest()
+
+
+def _group_json(group: _Group, units: int, quantity: int) -> str:
+    """``json.dumps([*group, units, quantity])``, built directly (200k groups a run)."""
+    return f"[{', '.join(map(_json_text, group))}, {units!r}, {quantity!r}]"
 
 
 def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitResult:
@@ -482,32 +513,25 @@ def _run_split(session: Session, period: str, *, dry_run: bool) -> SplitResult:
     catalog = catalog_store.current_catalog(session)
     agreements = catalog_store.stored_agreements(session, catalog)
     attribution = catalog_store.attribution_reports(session, catalog)
-    groups = _inputs(session, period)
+    by_track = _inputs(session, period)
     docs = [
         catalog_store.agreement_documents(session),
         catalog_store.attribution_documents(session),
     ]
-    inputs_hash = _inputs_hash(groups, docs, catalog)
-    revenue = from_units(sum(u for u, _ in groups.values()))
-    n_groups = len(groups)
+    inputs_hash = _inputs_hash(by_track, docs, catalog)
+    revenue = from_units(sum(u for groups in by_track.values() for u, _ in groups.values()))
+    n_groups = sum(len(groups) for groups in by_track.values())
     last = session.scalars(
         select(SplitRun).where(col(SplitRun.period) == period).order_by(col(SplitRun.id).desc())
     ).first()
 
-    by_track: dict[str, dict[_Group, tuple[int, int]]] = defaultdict(dict)
-    for group, value in groups.items():
-        by_track[group[0]][group] = value
-    del groups
-    already_by_track: dict[str, dict[_Key, int]] = defaultdict(dict)
-    for key, units in _already(session, period).items():
-        already_by_track[key[1]][key] = units
-    tracks = sorted(by_track.keys() | already_by_track.keys())
     sheets = _Sheets(Resolver(agreements, catalog, attribution), catalog.operator_id)
     tally = _Tally()
+    already_by_track: dict[str, dict[_Key, int]] = defaultdict(dict)
 
     def deltas() -> Iterator[tuple[str, tuple[Leg, ...]]]:
         """Track by track, so memory holds one track's postings, not the period's."""
-        for isrc in tracks:
+        for isrc in sorted(by_track.keys() | already_by_track.keys()):
             track = _split_track(
                 isrc, by_track.pop(isrc, {}), sheets, max(0, 20 - len(tally.reasons))
             )
@@ -544,6 +568,8 @@ def _run_split(session: Session, period: str, *, dry_run: bool) -> SplitResult:
             unchanged=True,
             dry_run=False,
         )
+    for key, units in _already(session, period).items():  # what earlier runs posted
+        already_by_track[key[1]][key] = units
     if dry_run:
         for _ in deltas():
             pass
@@ -571,7 +597,8 @@ def _run_split(session: Session, period: str, *, dry_run: bool) -> SplitResult:
     session.flush()
     assert run.id is not None
     entries = journal.post_many(
-        session, _drafts(deltas(), run.id, period, posted_in, adjusting=last is not None)
+        session,
+        _drafts(deltas(), run.id, period, posted_in, adjusting=last is not None),
     )
     first_entry = None
     if entries:

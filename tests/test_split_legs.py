@@ -12,6 +12,7 @@ their keys gives.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from fractions import Fraction
 from math import lcm
@@ -24,7 +25,7 @@ from ledger import accounts
 from ledger.allocation import allocate_units
 from ledger.money import from_units
 from ledger.rules import LineContext, ResolutionError, Resolver
-from ledger.splits import _difference, _Sheets, _split_track, desired_postings
+from ledger.splits import _difference, _group_json, _Sheets, _split_track, desired_postings
 from tests.test_rules import load, make_catalog, split_sheets
 
 Group = tuple[str, str, str, str, str, str]
@@ -114,3 +115,13 @@ def test_compiled_legs_are_the_plain_rule_in_key_order(
         assert sum(leg.units for leg in in_key_order) == 0
         if all(group[1] for group in track_groups):
             assert track.legs() == in_key_order
+
+
+@given(
+    st.tuples(*[st.text(max_size=6)] * 6),
+    st.integers(-(10**30), 10**30),
+    st.integers(-(10**12), 10**12),
+)
+def test_a_group_hashes_as_its_json(group: Group, units: int, quantity: int) -> None:
+    # the inputs hash of runs already recorded must not change
+    assert _group_json(group, units, quantity) == json.dumps([*group, units, quantity])
