@@ -126,7 +126,7 @@ class JournalEntry(SQLModel, table=True):
     id: int = Field(primary_key=True, sa_type=ID_TYPE, sa_column_kwargs={"autoincrement": False})
     idempotency_key: str = Field(max_length=200, unique=True)
     period: str = Field(foreign_key="period.code", max_length=7, index=True)
-    kind: str = Field(max_length=24, index=True)
+    kind: str = Field(max_length=24)
     description: str = Field(sa_type=Text)
     source_ref: str | None = Field(default=None, max_length=200, index=True)
     reverses_id: int | None = Field(

@@ -408,3 +408,14 @@ def test_migration_0003_backfills_account_totals_from_postings(database: Databas
         journal.post(s, entry("after", "1"))
     with database.read() as s:
         assert journal.verify(s).entries == 4
+
+
+def test_models_and_migrations_agree(database: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    import ledger.models  # noqa: F401  (registers every table)
+
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

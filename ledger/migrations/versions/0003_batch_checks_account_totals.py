@@ -4,7 +4,7 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-24
 
-Two changes, both for the speed of bulk posting and of balances:
+Three changes, for the speed of bulk posting and of balances:
 
 * On SQLite the journal was checked by row triggers on every entry and posting
   insert (balance, open period, no late leg), about 15 us an entry. The same
@@ -19,6 +19,7 @@ Two changes, both for the speed of bulk posting and of balances:
   period, currency and (for party accounts) movement kind. Rows are append-only
   like the journal; balances and the trial balance read them instead of every
   posting, and ``royalty ledger verify`` recomputes them from the postings.
+* The index on ``journal_entry.kind`` goes: nothing looks entries up by kind.
 """
 
 from __future__ import annotations
@@ -120,6 +121,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_account_total_account", "account_total", ["account_id", "period"])
+    # Nothing looks entries up by kind; the index only slowed every entry insert.
+    op.drop_index("ix_journal_entry_kind", table_name="journal_entry")
     _backfill(bind)
     if sqlite:
         for name in SQLITE_OLD_TRIGGERS:
@@ -190,5 +193,6 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER IF EXISTS account_total_no_truncate ON account_total")
         op.execute("DROP TRIGGER IF EXISTS account_total_append_only ON account_total")
+    op.create_index("ix_journal_entry_kind", "journal_entry", ["kind"])
     op.drop_index("ix_account_total_account", table_name="account_total")
     op.drop_table("account_total")
