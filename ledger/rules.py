@@ -297,6 +297,13 @@ class SharePlan:
         return out
 
     @property
+    def splitter(self) -> Splitter[_Key] | None:
+        """The one allocation that gives every part (fees, then shares, in order) when
+        the plan has no per-unit fee and no zero share; else None."""
+        final = self._final
+        return final.splitter if not self._steps and final.direct else None
+
+    @property
     def _size(self) -> int:
         return len(self.fees) + len(self.shares)
 

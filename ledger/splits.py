@@ -37,7 +37,7 @@ from decimal import Decimal
 from fractions import Fraction
 from json.encoder import encode_basestring_ascii as _json_text  # json.dumps's, for str
 from math import lcm
-from operator import add
+from operator import add, neg
 from typing import Any, Final
 
 from sqlalchemy import select, text
@@ -235,6 +235,9 @@ class _Sheet:
     share_slots: tuple[int, ...] = ()  # slot of each share
     shares: tuple[tuple[str, str], ...] = ()  # (account, rule_ref) of each share
     burden: Splitter[int] | None = None  # the fees, in proportion to the shares
+    # the plan's one allocation, if it has one; ``plain``: slots 1.. are fees + shares
+    splitter: Splitter[Any] | None = None
+    plain: bool = False
 
     @classmethod
     def of(
@@ -258,14 +261,17 @@ class _Sheet:
             weights = [Fraction(1)] * len(weights)
         common = lcm(*(w.denominator for w in weights))
         burden = Splitter({i: int(w * common) for i, w in enumerate(weights)}) if weights else None
+        parts = tuple(index[s] for s in fee_slots + share_slots)
         return cls(
             slots=tuple(index),
             by_account=by_account,
             plan=plan,
-            fee_slots=tuple(index[s] for s in fee_slots),
-            share_slots=tuple(index[s] for s in share_slots),
+            fee_slots=parts[: len(fee_slots)],
+            share_slots=parts[len(fee_slots) :],
             shares=tuple(shares),
             burden=burden if plan.fees else None,
+            splitter=plan.splitter,
+            plain=parts == tuple(range(1, len(index))),
         )
 
     @classmethod
@@ -278,24 +284,34 @@ class _Sheet:
     def values(self, units: int, quantity: int) -> tuple[list[int], list[int] | None]:
         """Signed units per slot for a group of ``units`` revenue, and each share's part
         of the fees (None without fees or shares)."""
+        plan = self.plan
+        if plan is None:  # suspense
+            return [units, -units], None
+        splitter = self.splitter
+        # fees first, then shares, in order
+        split = splitter.split(units) if splitter is not None else plan.split_list(units, quantity)
+        if self.plain:  # one slot per part: the common case, in list operations
+            n_fees = len(self.fee_slots)
+            fee_units = split[0] if n_fees == 1 else sum(split[:n_fees])
+            if not fee_units or self.burden is None:
+                return [units, *map(neg, split)], None
+            burden = self.burden.split(fee_units)
+            fees, shares = split[:n_fees], split[n_fees:]
+            return [units, *map(neg, fees), *map(neg, map(add, shares, burden))], burden
         values = [0] * len(self.slots)
         values[0] = units
-        if self.plan is None:  # suspense
-            values[1] = -units
-            return values, None
-        split = self.plan.split_list(units, quantity)  # fees first, then shares, in order
         fee_units = 0
         for slot, part in zip(self.fee_slots, split, strict=False):
             values[slot] -= part
             fee_units += part
         n_fees = len(self.fee_slots)
-        burden = self.burden.split(fee_units) if fee_units and self.burden is not None else None
-        if burden is None:
+        if not fee_units or self.burden is None:
             for slot, part in zip(self.share_slots, split[n_fees:], strict=True):
                 values[slot] -= part
-        else:
-            for slot, part, fee_part in zip(self.share_slots, split[n_fees:], burden, strict=True):
-                values[slot] -= part + fee_part
+            return values, None
+        burden = self.burden.split(fee_units)
+        for slot, part, fee_part in zip(self.share_slots, split[n_fees:], burden, strict=True):
+            values[slot] -= part + fee_part
         return values, burden
 
 
