@@ -24,6 +24,7 @@ import dataclasses
 import gc
 import json
 import sqlite3
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +33,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
@@ -132,8 +132,7 @@ def _plan(
     suspense_units = 0
     first_id = line_id
     rows: list[Any] = []  # flat: _LineWriter.WIDTH values per line
-    add_row = rows.extend
-    chunk = _CHUNK * _LineWriter.WIDTH
+    room = _CHUNK  # lines before the next write
     unknown = REASON_UNKNOWN
     for (
         line_no,
@@ -195,7 +194,7 @@ def _plan(
                 whole, frac = -whole, -frac
             else:
                 whole, frac = divmod(units, FRAC_PER_WHOLE)
-            add_row(
+            rows.extend(
                 (  # _LineWriter's row
                     line_id,
                     line_no,
@@ -214,9 +213,11 @@ def _plan(
                     detail[:200] if detail else "",
                 )
             )
-            if len(rows) >= chunk:
+            room -= 1
+            if not room:
                 writer.write(rows)
                 rows.clear()
+                room = _CHUNK
         line_id += 1
     if writer is not None:
         writer.write(rows)
@@ -678,7 +679,7 @@ class _LineWriter:
                             cur.execute(self._insert_sql(len(part) // width), part)
                 finally:
                     cur.close()
-        except (sqlite3.IntegrityError, psycopg.IntegrityError) as exc:  # pragma: no cover
+        except _integrity_errors() as exc:  # pragma: no cover
             raise Conflict(f"revenue lines refused by the database: {exc}") from None
 
     def _hold_cache(self, dbapi: Any) -> None:
@@ -693,6 +694,15 @@ class _LineWriter:
         if self._cache_size is not None:
             self._cached.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
             self._cache_size = self._cached = None
+
+
+def _integrity_errors() -> tuple[type[Exception], ...]:
+    """The driver errors a refused line raises (psycopg's only if it is loaded: importing
+    it costs start-up on SQLite, where it is never used)."""
+    psycopg = sys.modules.get("psycopg")
+    return (
+        (sqlite3.IntegrityError, psycopg.IntegrityError) if psycopg else (sqlite3.IntegrityError,)
+    )
 
 
 def list_imports(session: Session, period: str | None = None) -> list[ImportInfo]:
