@@ -392,9 +392,7 @@ def _import(
     replaced = [_supersede(session, old, import_id, import_period) for old in earlier]
     entry_id = None
     if plan.lines:
-        draft = _entry(import_id, name, file_source, import_period, plan)
-        plan.groups.clear()  # the legs hold what is needed: free the rest before posting
-        posted = journal.post(session, draft)
+        posted = journal.post(session, _entry(import_id, name, file_source, import_period, plan))
         entry_id = posted.id
     session.execute(
         text(
@@ -415,16 +413,20 @@ def _import(
 
 
 def _entry(import_id: int, name: str, source: str, period: str, plan: _Plan) -> EntryDraft:
+    """The import's entry; it consumes ``plan.groups`` (each group is freed as its leg
+    is made, so the groups and the legs are not all in memory at once)."""
     legs: list[Leg] = []
     receivable = accounts.receivable(source)
     for ccy, units in sorted(plan.receivable.items()):
         legs.append(Leg(receivable, units, ccy, source=source, memo=f"import #{import_id}"))
     (ccy,) = plan.receivable or ("",)  # one currency: every line is converted to the ledger's
     suspense, undistributed = accounts.SUSPENSE, accounts.UNDISTRIBUTED
-    # Sorted as (isrc, source, territory, usage, usage period, reason), no reason first.
-    for (isrc, src, territory, usage, usage_period, reason), (units, quantity) in sorted(
-        plan.groups.items()
-    ):
+    # In (isrc, source, territory, usage, usage period, reason) order, no reason first:
+    # sorted backwards and taken from the end.
+    groups = sorted(plan.groups.items(), reverse=True)
+    plan.groups.clear()
+    while groups:
+        (isrc, src, territory, usage, usage_period, reason), (units, quantity) = groups.pop()
         legs.append(
             Leg(
                 suspense if reason else undistributed,

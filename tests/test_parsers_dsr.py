@@ -194,6 +194,33 @@ def test_zero_revenue_summary_with_no_streams_is_fine(tmp_path: Path) -> None:
     assert [ln.amount for ln in lines] == [Decimal(0)]
 
 
+def test_streams_beyond_32_bits_are_allocated_exactly(tmp_path: Path) -> None:
+    streams = [3, 2**40, 7, 2**33 + 1, 0]
+    text = dsr_text(
+        [
+            Summary("S1", "SubscriptionModel", "DE", "EUR", "123456.78"),
+            Summary("S2", "SubscriptionModel", "FR", "EUR", "5.00"),
+        ],
+        [Block("DEA122600001", "T", (*(Usage("S1", n) for n in streams), Usage("S2", 9)))],
+    )
+    lines = list(open_revenue_file(write_dsr(tmp_path, text)))
+    mine = [ln for ln in lines if ln.territory == "DE"]
+    expected = allocate_units(
+        to_units(Decimal("123456.78")), {ln.line_no: ln.quantity for ln in mine}
+    )
+    assert [ln.quantity for ln in mine] == streams
+    assert {ln.line_no: to_units(ln.amount) for ln in mine} == expected
+
+
+def test_a_number_of_streams_beyond_64_bits_is_refused(tmp_path: Path) -> None:
+    text = dsr_text(
+        [Summary("S1", "SubscriptionModel", "DE", "EUR", "1.00", total_usages=2**64 + 1)],
+        [Block("DEA122600001", "T", (Usage("S1", 1), Usage("S1", 2**64)))],
+    )
+    found = problems_of(write_dsr(tmp_path, text))
+    assert (11, "NumberOfStreams", f"'{2**64}' is too large a number of streams") in found
+
+
 # ---------------------------------------------------------------------------
 # UGC lines and identifiers
 

@@ -26,9 +26,12 @@ to ``NetRevenue`` exactly. ``TotalUsages`` must equal the streams of its lines.
 summary's allocation or ``TotalUsages``; the file's declared totals are the
 summaries' ``NetRevenue`` plus the ``SU03`` revenue.
 
-Memory: the validation pass keeps per-summary integers and one 8-byte
-remainder per usage line (``array('q')``), from which each summary's
-tie threshold is found; the second pass recomputes every share in integers.
+Memory: the validation pass keeps per-summary integers and the streams of
+each usage line (``array('I')``, 4 bytes a line; 8 for a summary with a line
+beyond 32 bits), from which each summary's tie threshold is found. What the
+second pass needs of each line goes to a temporary file (:class:`_Spill`), so
+it works from that instead of reading the text again, and recomputes every
+share in integers.
 """
 
 from __future__ import annotations
@@ -187,10 +190,17 @@ class _Summary:
         self.total = total
         self.usage = usage
         self.detail = f"{sid} {commercial}".strip()
-        self.streams = array("q")  # NumberOfStreams of each usage line, in file order
+        # NumberOfStreams of each usage line, in file order: 4 bytes a line until one
+        # does not fit (widen).
+        self.streams = array("I")
         self.index = 0  # among the file's (good) summaries, in file order
         self.threshold = 0  # lines with remainder above it get one more unit
         self.ties = 0  # how many lines with remainder == threshold (first ones) also do
+
+    def widen(self) -> Callable[[int], None]:
+        """Make the streams array 8 bytes a value; return its append."""
+        self.streams = array("q", self.streams)
+        return self.streams.append
 
 
 class DsrFile(ParsedFile):
@@ -332,7 +342,21 @@ class DsrFile(ParsedFile):
                     if summary_of is not None:
                         usage_lines += 1
                         append, si = summary_of
-                        append(n)
+                        try:
+                            append(n)
+                        except OverflowError:  # beyond the array's type: widen it, or refuse
+                            summary = summaries.get(fields[su_s])
+                            if summary is None or n >= 1 << 63:
+                                add(
+                                    name,
+                                    line_no,
+                                    "NumberOfStreams",
+                                    f"{fields[su_n]!r} is too large a number of streams",
+                                )
+                                continue
+                            append = summary.widen()
+                            appenders[fields[su_s]] = (append, si)
+                            append(n)
                         ut = fields[su_u]
                         ui = usage_index.get(ut)
                         if ui is None:
@@ -744,7 +768,7 @@ class DsrFile(ParsedFile):
                 above = count - bisect.bisect_right(ordered, t)
                 s.threshold = t
                 s.ties = leftover - above
-            s.streams = array("q")  # recomputed line by line in the second pass
+            s.streams = array("I")  # recomputed line by line in the second pass
 
     # ------------------------------------------------------------------ pass 2
     def _records(self) -> Generator[Record, None, str]:
