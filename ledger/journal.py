@@ -30,11 +30,11 @@ import sqlite3
 import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import groupby
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -79,14 +79,15 @@ KINDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Leg:
+class Leg(NamedTuple):
     """One side of an entry: an account, a signed amount (debit +, credit -), and
     where the money came from.
 
     The amount is held as an integer of 10^-10 units, the form the journal stores
     and sums; bulk producers (imports, split runs) build legs from units directly,
-    so a million legs cost no Decimal arithmetic. :meth:`of` takes a Decimal.
+    so a million legs cost no Decimal arithmetic. :meth:`of` takes a Decimal. A
+    named tuple, not a frozen dataclass: as immutable, and four times cheaper to
+    build (a split run builds millions).
     """
 
     account: str
@@ -668,7 +669,7 @@ def reversal_draft(
         period=period,
         kind="reversal",
         description=description or f"Reversal of entry {entry.id}: {entry.description}",
-        legs=tuple(replace(leg, units=-leg.units) for leg in legs),
+        legs=tuple(leg._replace(units=-leg.units) for leg in legs),
         source_ref=entry.source_ref,
         reverses=entry.id,
     )
