@@ -8,10 +8,12 @@ passes so memory stays flat whatever the file size:
    problem (up to a limit) or returns a :class:`FileInfo`.
 2. Iterating the :class:`ParsedFile` reads the file again and yields final lines.
    After a clean ``validate()`` iteration does not raise, unless the file changes
-   on disk between the passes (the content hash is compared at the end).
+   on disk between the passes (the content hash is compared at the end). A DSR
+   is not read again: pass 1 keeps what pass 2 needs in a temporary file.
    :meth:`ParsedFile.records` is the same second pass for bulk consumers (the
    import service): the same lines as plain tuples (:data:`Record`), amounts in
-   integer 10^-10 units, no object or Decimal per line.
+   integer 10^-10 units, no object or Decimal per line. :meth:`ParsedFile.close`
+   releases what pass 1 kept.
 
 An ISRC that is malformed is not a file error: the line is yielded with
 ``isrc_valid=False`` and the import service puts it in suspense.
