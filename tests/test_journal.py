@@ -274,10 +274,11 @@ def test_verify_detects_tampering(database: Database, statements: list[str], mes
         journal.verify(s)
 
 
-def test_bulk_posting_checks_the_same_rules(database: Database) -> None:
+@pytest.mark.parametrize("chunk", [128, 600])  # 600 entries: 1,200 rows, 3 statements on SQLite
+def test_bulk_posting_checks_the_same_rules(database: Database, chunk: int) -> None:
     drafts = [entry(f"b{i}", f"{i}.0000000001") for i in range(1, 501)]
     with database.write() as s:
-        assert journal.post_many(s, drafts, chunk=128) == 500
+        assert journal.post_many(s, drafts, chunk=chunk) == 500
     with database.read() as s:
         report = journal.verify(s)
         tb = journal.trial_balance(s)
@@ -408,6 +409,12 @@ def test_migration_0003_backfills_account_totals_from_postings(database: Databas
         journal.post(s, entry("after", "1"))
     with database.read() as s:
         assert journal.verify(s).entries == 4
+
+
+def test_an_entry_period_must_be_written_as_a_month() -> None:
+    draft = entry("k", "1", period="202610")
+    with pytest.raises(UnbalancedEntry, match="YYYY-MM"):
+        journal.check_balanced(draft)
 
 
 def test_models_and_migrations_agree(database: Database) -> None:
