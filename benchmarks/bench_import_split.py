@@ -14,6 +14,7 @@ under 1 s (issue 5).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -83,23 +84,19 @@ AGREEMENTS = """agreements:
 
 
 def royalty(db: str, *args: str) -> tuple[float, float, str]:
-    """Run one royalty command; return (seconds, peak RSS MB, stdout)."""
+    """Run one royalty command; return (seconds, its own peak RSS in MB, stdout)."""
     cmd = [sys.executable, "-c", "from cli.main import run; run()", "--db", db, *args]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    out, err = proc.communicate()
-    elapsed = time.perf_counter() - start
-    rss = _child_peak_mb()
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {err.strip()}")
-    return elapsed, rss, out
-
-
-def _child_peak_mb() -> float:
-    """Peak RSS of the largest child so far (getrusage keeps the maximum)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if proc.returncode != 0:
+            raise SystemExit(f"{' '.join(args)} failed: {err.read().strip()}")
+        return elapsed, usage.ru_maxrss / 1024, out.read()
 
 
 def run(db: str, dsr: Path, work: Path, lines: int) -> None:
@@ -114,10 +111,10 @@ def run(db: str, dsr: Path, work: Path, lines: int) -> None:
         db, "import", str(dsr), "--period", "2026-10", "--fx", str(work / "rates.csv")
     )
     print(
-        f"{kind:10s} import {lines:,} lines: {t:.1f} s, peak RSS so far {rss:.0f} MB, {lines / t:,.0f} lines/s"
+        f"{kind:10s} import {lines:,} lines: {t:.1f} s, peak RSS {rss:.0f} MB, {lines / t:,.0f} lines/s"
     )
     t, rss, _ = royalty(db, "split", "--period", "2026-10")
-    print(f"{kind:10s} split: {t:.1f} s, peak RSS so far {rss:.0f} MB")
+    print(f"{kind:10s} split: {t:.1f} s, peak RSS {rss:.0f} MB")
     t, rss, _ = royalty(db, "balances", "--period", "2026-10")
     print(f"{kind:10s} balances: {t:.2f} s (whole command, Python start-up included)")
     t, rss, out = royalty(db, "ledger", "verify")

@@ -150,11 +150,11 @@ class Database:
                 f"cannot open database {self.describe()}: {_first_line(exc.orig)}"
             ) from None
         if found != SCHEMA_REVISION:
-            older = found is not None and found < SCHEMA_REVISION
+            older = found is None or found < SCHEMA_REVISION
             raise NotInitialised(
-                f"database {self.describe()} has schema revision {found}; "
+                f"database {self.describe()} has schema revision {found or 'none'}; "
                 f"this version of royalty needs {SCHEMA_REVISION}",
-                hint="run `royalty init` to upgrade it (back it up first)"
+                hint="run `royalty init` to create or upgrade it (back it up first)"
                 if older
                 else "use the version of royalty that created it",
             )

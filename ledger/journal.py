@@ -596,13 +596,25 @@ class _Writer:
             ),
             rows,
         )
-        self.session.execute(
-            text(
-                "UPDATE ledger_head SET last_entry_id = :e, last_hash = :h, "
-                "entry_count = entry_count + :n, posting_count = posting_count + :p WHERE id = 1"
-            ),
-            {"e": self.next_entry - 1, "h": self.prev_hash, "n": self.entries, "p": self.postings},
-        )
+        try:
+            self.session.execute(
+                text(
+                    "UPDATE ledger_head SET last_entry_id = :e, last_hash = :h, "
+                    "entry_count = entry_count + :n, posting_count = posting_count + :p WHERE id = 1"
+                ),
+                {
+                    "e": self.next_entry - 1,
+                    "h": self.prev_hash,
+                    "n": self.entries,
+                    "p": self.postings,
+                },
+            )
+        except _integrity_errors() as exc:
+            # Only reachable if the code's checks and the database's disagree.
+            raise UnbalancedEntry(
+                f"the database refused the write: {str(exc).splitlines()[0]}",
+                hint="nothing was posted; run `royalty ledger verify`",
+            ) from None
         self.session.expire(self.head)
         self.totals = {}
 
@@ -838,6 +850,14 @@ def verify(session: Session, *, batch: int = 50_000) -> VerifyReport:
         raise LedgerTampered(
             f"the ledger head records {head.posting_count} postings but {postings_seen} were found"
         )
+    for table, seen in (("journal_entry", entries_seen), ("posting", postings_seen)):
+        # The walk above starts at id 1; rows below it would escape it.
+        rows, lowest = session.execute(text(f"SELECT count(*), min(id) FROM {table}")).one()
+        if rows != seen or (lowest is not None and lowest < 1):
+            raise LedgerTampered(
+                f"{table} holds {rows} rows (lowest id {lowest}) but the chain accounts "
+                f"for {seen}: rows were added behind the ledger's back"
+            )
     _verify_totals(session, codes)
     return VerifyReport(entries_seen, postings_seen, prev)
 

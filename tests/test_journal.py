@@ -426,3 +426,56 @@ def test_models_and_migrations_agree(database: Database) -> None:
 
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
+
+
+def test_rows_below_id_one_are_refused_and_detected(database: Database) -> None:
+    with database.write() as s:
+        journal.post(s, entry("ok", "5", period="2026-09"))
+        journal.post(s, entry("open", "1"))
+        journal.close_period(s, "2026-09")
+    # An entry at id 0 in the closed period, with a head advance: refused.
+    with pytest.raises(SADatabaseError), database.write() as s:
+        for statement in raw_entry(0, -1, "2026-09", (100, -100)):
+            s.execute(text(statement))
+        s.execute(text(ADVANCE_HEAD.format(e=0, p=0)))
+    # The same rows without touching the head: verify reports them.
+    with database.write() as s:
+        for statement in raw_entry(0, -1, "2026-10", (100, -100)):
+            s.execute(text(statement))
+    with pytest.raises(LedgerTampered, match="behind the ledger's back"), database.read() as s:
+        journal.verify(s)
+
+
+def test_the_head_check_reads_only_the_new_rows(sqlite_database: Database) -> None:
+    """The SQLite head trigger must read the write's id ranges, not every earlier
+    posting: its cost for one entry stays flat as the ledger grows."""
+    import sqlite3 as sqlite
+
+    db = sqlite_database
+
+    def steps_of_one_post(key: str) -> int:
+        count = 0
+
+        def tick() -> int:
+            nonlocal count
+            count += 1
+            return 0
+
+        with db.write() as s:
+            raw: sqlite.Connection = s.connection().connection.dbapi_connection  # type: ignore[assignment]
+            raw.set_progress_handler(tick, 100)
+            try:
+                journal.post(s, entry(key, "1"))
+            finally:
+                raw.set_progress_handler(None, 0)
+        return count
+
+    def grow(n: int, start: int) -> None:
+        with db.write() as s:
+            journal.post_many(s, (entry(f"g{start + i}", "1") for i in range(n)))
+
+    grow(500, 0)
+    small = steps_of_one_post("small")
+    grow(20_000, 500)
+    large = steps_of_one_post("large")
+    assert large < small * 2, (small, large)

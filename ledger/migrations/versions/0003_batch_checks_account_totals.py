@@ -9,7 +9,8 @@ Three changes, for the speed of bulk posting and of balances:
 * On SQLite the journal was checked by row triggers on every entry and posting
   insert (balance, open period, no late leg), about 15 us an entry. The same
   checks now run once per write, set-based, when the ledger head advances: the
-  head's update trigger refuses the whole transaction if any new entry does not
+  head's update trigger aborts the write (``Database.write`` then rolls the
+  transaction back) if any new entry does not
   balance per currency, has no postings, lies in a closed or unknown period, or
   if a new posting joins an entry posted before. Rows inserted behind the
   ledger's back without advancing the head are not refused by SQLite, but
@@ -53,9 +54,11 @@ SQLITE_OLD_TRIGGERS = {
     BEGIN SELECT RAISE(ABORT, 'posting added to an entry already posted'); END""",
 }
 
-# Entry and posting ids are assigned consecutively under the writer lock, so the rows
-# of one write are the id ranges (OLD.last_entry_id, NEW.last_entry_id] and
-# (OLD.posting_count, NEW.posting_count]. Each check reads those ranges once.
+# Entry and posting ids are assigned consecutively from 1 under the writer lock, so the
+# rows of one write are the id ranges (OLD.last_entry_id, NEW.last_entry_id] and
+# (OLD.posting_count, NEW.posting_count]; no id is below 1. Each check reads those
+# rowid ranges once: the unary + keeps SQLite from reading them through
+# ix_posting_entry, which would scan every earlier posting on every write.
 SQLITE_HEAD_TRIGGER = f"""CREATE TRIGGER ledger_head_advance BEFORE UPDATE ON ledger_head
 BEGIN
   SELECT RAISE(ABORT, 'the ledger head cannot move backwards')
@@ -67,16 +70,18 @@ BEGIN
       OR (SELECT count(*) FROM posting WHERE id > OLD.posting_count)
          != NEW.posting_count - OLD.posting_count
       OR EXISTS (SELECT 1 FROM journal_entry WHERE id > NEW.last_entry_id)
-      OR EXISTS (SELECT 1 FROM posting WHERE id > NEW.posting_count);
+      OR EXISTS (SELECT 1 FROM posting WHERE id > NEW.posting_count)
+      OR EXISTS (SELECT 1 FROM journal_entry WHERE id < 1)
+      OR EXISTS (SELECT 1 FROM posting WHERE id < 1);
   SELECT RAISE(ABORT, 'posting added to an entry already posted')
    WHERE EXISTS (SELECT 1 FROM posting WHERE id > OLD.posting_count
-                 AND entry_id <= OLD.last_entry_id);
+                 AND +entry_id <= OLD.last_entry_id);
   SELECT RAISE(ABORT, 'journal entry has no postings')
-   WHERE (SELECT count(DISTINCT entry_id) FROM posting WHERE id > OLD.posting_count)
+   WHERE (SELECT count(DISTINCT +entry_id) FROM posting WHERE id > OLD.posting_count)
          != NEW.last_entry_id - OLD.last_entry_id;
   SELECT RAISE(ABORT, 'journal entry does not balance per currency')
    WHERE EXISTS (SELECT 1 FROM posting WHERE id > OLD.posting_count
-                 GROUP BY entry_id, currency
+                 GROUP BY +entry_id, +currency
                  HAVING SUM(amount_frac) % {FRAC} != 0
                      OR SUM(amount_whole) + SUM(amount_frac) / {FRAC} != 0);
   SELECT RAISE(ABORT, 'period is closed or unknown')
@@ -137,7 +142,7 @@ def upgrade() -> None:
 
 def _backfill(bind: sa.Connection) -> None:
     """Totals of a ledger posted before this revision: one row per account, period,
-    currency and (party accounts) memo, summed in Python so no sum can overflow."""
+    currency and (party accounts) memo; whole and frac are normalised in Python."""
     rows = bind.execute(
         sa.text(
             "SELECT p.account_id, e.period, p.currency,"
