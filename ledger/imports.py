@@ -21,12 +21,10 @@ leaves the database exactly as it was.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -37,6 +35,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
+from ledger.bulkwork import collector_paused
 from ledger.errors import Conflict, InputError, Problem
 from ledger.fx import Rates, UnitConverter, parse_rates
 from ledger.journal import EntryDraft, Leg
@@ -263,7 +262,7 @@ def import_file(
         progress=progress,
     )
     try:
-        with _gc_paused():
+        with collector_paused():
             return _import(
                 session,
                 parsed,
@@ -277,26 +276,6 @@ def import_file(
             )
     finally:
         parsed.close()
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for the length of an import.
-
-    An import keeps hundreds of thousands of small objects alive (the lines of a
-    chunk, the entry's legs) and the collector would walk all of them again and
-    again as they pile up: about a tenth of a million-line import. Reference
-    counting still frees everything; the few cycles made meanwhile (none per line)
-    are collected once it runs again.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _import(

@@ -25,12 +25,10 @@ balance in entries of their own.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -46,6 +44,7 @@ from sqlmodel import Session, col
 from ledger import accounts, catalog_store, journal, settings
 from ledger.agreements import Agreement
 from ledger.allocation import Splitter
+from ledger.bulkwork import collector_paused
 from ledger.catalog import Catalog
 from ledger.errors import Conflict
 from ledger.journal import EntryDraft, Leg
@@ -502,27 +501,8 @@ def _group_json(group: _Group, units: int, quantity: int) -> str:
 
 def run_split(session: Session, period: str, *, dry_run: bool = False) -> SplitResult:
     """Split the period's undistributed revenue; post only what changed (see module doc)."""
-    with _collector_paused():
+    with collector_paused():
         return _run_split(session, period, dry_run=dry_run)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a run's bulk work.
-
-    A run makes millions of short-lived objects (legs, rows) that reference
-    counting frees; none is part of a cycle, but each burst of allocations sets
-    the collector traversing the whole heap again (a tenth of the run on 1M
-    lines). Cycles made meanwhile are collected once it is resumed.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _run_split(session: Session, period: str, *, dry_run: bool) -> SplitResult:
