@@ -198,6 +198,7 @@ class AccountTotal(SQLModel, table=True):
     __table_args__ = (
         *_parts_checks("amount"),
         Index("ix_account_total_account", "account_id", "period"),
+        Index("ix_account_total_through", "through_entry_id"),
     )
 
 

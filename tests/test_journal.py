@@ -428,6 +428,29 @@ def test_models_and_migrations_agree(database: Database) -> None:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
 
 
+def test_head_refuses_a_write_whose_totals_miss_its_postings(database: Database) -> None:
+    if database.dialect != "sqlite":
+        pytest.skip("only SQLite checks the totals when the head advances")
+    with database.write() as s:
+        journal.post(s, entry("ok", "5"))
+    with pytest.raises(SADatabaseError, match="account totals"), database.write() as s:
+        for statement in raw_entry(2, 3, "2026-10", (5, -5)):
+            s.execute(text(statement))
+        s.execute(text(ADVANCE_HEAD.format(e=1, p=2)))
+    with pytest.raises(SADatabaseError, match="account totals"), database.write() as s:
+        journal.post(s, entry("next", "1"))
+        s.execute(
+            text(
+                "INSERT INTO account_total (through_entry_id, account_id, period, currency,"
+                " memo, amount_whole, amount_frac, postings)"
+                " VALUES (99, 1, '2026-10', 'USD', NULL, 7, 0, 1)"
+            )
+        )
+        s.execute(text(ADVANCE_HEAD.format(e=0, p=0)))
+    with database.read() as s:
+        assert journal.verify(s).entries == 1
+
+
 def test_rows_below_id_one_are_refused_and_detected(database: Database) -> None:
     with database.write() as s:
         journal.post(s, entry("ok", "5", period="2026-09"))
