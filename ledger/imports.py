@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -660,7 +659,7 @@ class _LineWriter:
                             cur.execute(self._insert_sql(len(part) // width), part)
                 finally:
                     cur.close()
-        except _integrity_errors() as exc:  # pragma: no cover
+        except journal.integrity_errors() as exc:  # pragma: no cover
             raise Conflict(f"revenue lines refused by the database: {exc}") from None
 
     def _hold_cache(self, dbapi: Any) -> None:
@@ -675,15 +674,6 @@ class _LineWriter:
         if self._cache_size is not None:
             self._cached.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
             self._cache_size = self._cached = None
-
-
-def _integrity_errors() -> tuple[type[Exception], ...]:
-    """The driver errors a refused line raises (psycopg's only if it is loaded: importing
-    it costs start-up on SQLite, where it is never used)."""
-    psycopg = sys.modules.get("psycopg")
-    return (
-        (sqlite3.IntegrityError, psycopg.IntegrityError) if psycopg else (sqlite3.IntegrityError,)
-    )
 
 
 def list_imports(session: Session, period: str | None = None) -> list[ImportInfo]:

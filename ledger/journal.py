@@ -412,7 +412,7 @@ def post_many(
         accounts.ensure(leg.account for draft in batch for leg in draft.legs)
         try:
             writer.write(prepared)
-        except _integrity_errors() as exc:
+        except integrity_errors() as exc:
             raise IdempotencyConflict(
                 f"bulk posting refused by the database: {str(exc).splitlines()[0]}",
                 hint="an idempotency key may already be in the ledger",
@@ -424,8 +424,8 @@ def post_many(
     return total
 
 
-def _integrity_errors() -> tuple[type[Exception], ...]:
-    """The driver errors a refused bulk write raises (psycopg only if it is loaded: it
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """The errors a write refused by the database raises (psycopg only if it is loaded: it
     costs 50 ms of start-up on SQLite, where it is never used)."""
     psycopg = sys.modules.get("psycopg")
     errors: tuple[type[Exception], ...] = (IntegrityError, sqlite3.IntegrityError)
@@ -609,7 +609,7 @@ class _Writer:
                     "p": self.postings,
                 },
             )
-        except _integrity_errors() as exc:
+        except integrity_errors() as exc:
             # Only reachable if the code's checks and the database's disagree.
             raise UnbalancedEntry(
                 f"the database refused the write: {str(exc).splitlines()[0]}",
