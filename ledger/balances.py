@@ -21,7 +21,7 @@ from sqlmodel import Session
 from ledger import settings
 from ledger.errors import NotFound
 from ledger.models import Party
-from ledger.money import FRAC_PER_WHOLE, from_units
+from ledger.money import from_units, parts_to_units
 from ledger.periods import parse_period
 
 
@@ -76,7 +76,7 @@ def balances(
         params["party"] = party
     acc: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for party_id, code, cur, bucket, memo, whole, frac in session.execute(text(sql), params):
-        units = int(whole) * FRAC_PER_WHOLE + int(frac)
+        units = parts_to_units(whole, frac)
         slot = acc[(party_id, cur)]
         if code.startswith("advance:"):
             if bucket <= 0:

@@ -48,7 +48,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from ledger import settings
-from ledger.money import FRAC_PER_WHOLE, from_units
+from ledger.money import from_units, parts_to_units
 
 ROOTS = {
     "asset": "Assets",
@@ -103,7 +103,7 @@ def _period_end(period: str) -> str:
 
 
 def _amount(whole: Any, frac: Any) -> str:
-    value = from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+    value = from_units(parts_to_units(whole, frac))
     return format(value, "f")
 
 

@@ -187,7 +187,7 @@ def _plan(
             group[0] += units
             group[1] += quantity
         if writer is not None:
-            if units < 0:
+            if units < 0:  # money.units_to_parts, inlined: once per line
                 whole, frac = divmod(-units, FRAC_PER_WHOLE)
                 whole, frac = -whole, -frac
             else:

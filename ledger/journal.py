@@ -57,8 +57,10 @@ from ledger.money import (
     MAX_UNITS,
     currency,
     from_units,
+    parts_to_units,
     to_text,
     to_units,
+    units_to_parts,
 )
 from ledger.periods import next_period, parse_period
 
@@ -495,7 +497,7 @@ class _Writer:
             for leg in draft.legs:
                 u = leg.units
                 account_id, is_party = accounts[leg.account]
-                if u < 0:
+                if u < 0:  # units_to_parts, inlined: the hot loop of every write
                     whole, frac = divmod(-u, FRAC_PER_WHOLE)
                     whole, frac = -whole, -frac
                 else:
@@ -575,8 +577,7 @@ class _Writer:
             self.totals.items(),
             key=lambda item: (item[0][0], item[0][1], item[0][2], item[0][3] or ""),
         ):
-            sign = -1 if units < 0 else 1
-            whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
+            whole, frac = units_to_parts(units)
             rows.append(
                 {
                     "t": self.next_entry - 1,
@@ -584,8 +585,8 @@ class _Writer:
                     "p": period,
                     "c": ccy,
                     "m": memo,
-                    "w": sign * whole,
-                    "f": sign * frac,
+                    "w": whole,
+                    "f": frac,
                     "n": n,
                 }
             )
@@ -673,7 +674,7 @@ def entry_legs(session: Session, entry_id: int) -> tuple[JournalEntry, tuple[Leg
 def _leg(p: Posting, code: str) -> Leg:
     return Leg(
         code,
-        p.amount_whole * FRAC_PER_WHOLE + p.amount_frac,
+        parts_to_units(p.amount_whole, p.amount_frac),
         p.currency,
         p.isrc,
         p.source,
@@ -782,7 +783,7 @@ def trial_balance(session: Session, *, up_to_period: str | None = None) -> Trial
     rows = []
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for code, type_, cur, whole, frac in session.execute(stmt):
-        balance = from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+        balance = from_units(parts_to_units(whole, frac))
         rows.append(BalanceRow(code, type_, cur, balance))
         totals[cur] += balance
     return TrialBalance(tuple(rows), dict(totals))
@@ -883,7 +884,7 @@ def _verify_totals(session: Session, codes: dict[int, str]) -> None:
         out: dict[tuple[Any, ...], tuple[int, int]] = {}
         for account_id, period, cur, memo, whole, frac, n in session.execute(text(sql)):
             out[(account_id, period, cur, memo)] = (
-                int(whole) * FRAC_PER_WHOLE + int(frac),
+                parts_to_units(whole, frac),
                 int(n),
             )
         return out
@@ -941,7 +942,7 @@ def _leg_from_row(r: tuple[Any, ...], codes: dict[int, str]) -> Leg:
     #      usage, usage_period, rule_ref, memo)
     return Leg(
         codes.get(r[3], f"?{r[3]}"),
-        int(r[5]) * FRAC_PER_WHOLE + int(r[6]),
+        parts_to_units(r[5], r[6]),
         r[4],
         r[7],
         r[8],

@@ -120,21 +120,30 @@ def to_text(amount: Decimal) -> str:
     return text
 
 
-def to_parts(amount: Decimal) -> tuple[int, int]:
-    """Split an amount into (whole, frac) integers for storage.
+def units_to_parts(units: int) -> tuple[int, int]:
+    """Split an amount in 10^-10 units into (whole, frac) integers for storage.
 
     ``frac`` counts units of 10^-10 and has the sign of the amount, so
     ``whole * 10**10 + frac`` is the amount in units and sums stay exact in SQL.
     """
-    units = to_units(amount)
     sign = -1 if units < 0 else 1
     whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
     return sign * whole, sign * frac
 
 
+def parts_to_units(whole: int, frac: int) -> int:
+    """Inverse of :func:`units_to_parts`; also takes SQL sums (``frac`` beyond one whole)."""
+    return int(whole) * FRAC_PER_WHOLE + int(frac)
+
+
+def to_parts(amount: Decimal) -> tuple[int, int]:
+    """:func:`units_to_parts` of a Decimal amount."""
+    return units_to_parts(to_units(amount))
+
+
 def from_parts(whole: int, frac: int) -> Decimal:
     """Inverse of :func:`to_parts`; also accepts summed parts (``frac`` beyond one whole)."""
-    return from_units(int(whole) * FRAC_PER_WHOLE + int(frac))
+    return from_units(parts_to_units(whole, frac))
 
 
 MAX_UNITS: Final = 10 ** (18 + SCALE)

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from ledger import accounts, journal, settings
 from ledger.journal import EntryDraft, Leg
 from ledger.models import Party, Payout
-from ledger.money import FRAC_PER_WHOLE, from_units, round_down_minor, to_text
+from ledger.money import from_units, parts_to_units, round_down_minor, to_text
 from ledger.periods import parse_period
 
 
@@ -55,7 +55,7 @@ def payable_balances(session: Session, ccy: str) -> dict[str, Decimal]:
         ),
         {"c": ccy},
     )
-    return {party: -from_units(int(w) * FRAC_PER_WHOLE + int(f)) for party, w, f in rows}
+    return {party: -from_units(parts_to_units(w, f)) for party, w, f in rows}
 
 
 def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult:

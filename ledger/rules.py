@@ -53,8 +53,14 @@ from ledger.agreements import Agreement, Fee, Rule, ShareEntry
 from ledger.allocation import Splitter
 from ledger.attribution import AttributionReport
 from ledger.catalog import Catalog, Contribution
-from ledger.errors import InvalidAmount, LedgerError
-from ledger.money import MONEY_CONTEXT, SCALE, format_share, parse_amount, to_text, to_units
+from ledger.errors import LedgerError
+from ledger.money import (
+    format_share,
+    from_units,
+    parse_amount,
+    to_text,
+    to_units,
+)
 
 EXAMPLE_AMOUNT: Final = Decimal("1000.00")
 _NO_AMOUNT: Final = Decimal(0)  # a plan does not depend on the amount
@@ -223,7 +229,7 @@ class SharePlan:
 
     def allocate(self, amount: Decimal, quantity: int = 0) -> tuple[Part, ...]:
         """The parts of ``amount``; they sum to it exactly (see :meth:`split_units`)."""
-        units = _units(amount)
+        units = to_units(amount)
         split = self.split_units(units, quantity)
         magnitude = -units if units < 0 else units
         parts: list[Part] = []
@@ -234,7 +240,7 @@ class SharePlan:
             else:
                 share = Fraction(abs(fu), magnitude) if magnitude else Fraction(0)
             parts.append(
-                Part(fee.party_id, fee.role, share, _amount(fu), fee.rule_ref, "fee", None)
+                Part(fee.party_id, fee.role, share, from_units(fu), fee.rule_ref, "fee", None)
             )
         for s, su in zip(self.shares, split[n_fees:], strict=True):
             parts.append(
@@ -242,7 +248,7 @@ class SharePlan:
                     s.party_id,
                     s.role,
                     s.share,
-                    _amount(su),
+                    from_units(su),
                     s.rule_ref,
                     s.kind,
                     s.attribution_weight,
@@ -378,26 +384,6 @@ def _steps(
         if w and scale:
             final[k] = w * scale
     return tuple(steps), _allocation(final, index)
-
-
-_MAX_UNITS: Final = 10 ** (18 + SCALE)
-
-
-def _units(amount: Decimal) -> int:
-    """The amount in 10^-10 units; the common exact case without re-validating through
-    :func:`ledger.money.to_units`, which handles (and refuses) everything else."""
-    if amount.__class__ is not Decimal:
-        raise InvalidAmount(f"amount {amount!r} is not a Decimal; money is never a float")
-    if amount.is_finite():
-        scaled = amount.scaleb(SCALE, context=MONEY_CONTEXT)
-        units = int(scaled)
-        if units == scaled and -_MAX_UNITS < units < _MAX_UNITS:
-            return units
-    return to_units(amount)
-
-
-def _amount(units: int) -> Decimal:
-    return Decimal(units).scaleb(-SCALE, context=MONEY_CONTEXT)
 
 
 @dataclass(frozen=True, slots=True)

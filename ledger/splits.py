@@ -49,7 +49,7 @@ from ledger.catalog import Catalog
 from ledger.errors import Conflict
 from ledger.journal import EntryDraft, Leg
 from ledger.models import Period, SplitRun
-from ledger.money import FRAC_PER_WHOLE, from_units, to_text
+from ledger.money import from_units, parts_to_units, to_text
 from ledger.periods import parse_period
 from ledger.rules import Resolver, SharePlan, Unresolved
 
@@ -95,7 +95,7 @@ class SplitResult:
 
 
 def _units_of(whole: Any, frac: Any) -> int:
-    return int(whole) * FRAC_PER_WHOLE + int(frac)
+    return parts_to_units(whole, frac)
 
 
 _Tracks = dict[str, dict[_Group, tuple[int, int]]]  # per ISRC: per group (units, quantity)

@@ -54,7 +54,14 @@ from ledger import accounts, balances, catalog_store, settings
 from ledger.agreements import Agreement
 from ledger.errors import NotFound
 from ledger.models import IssuedStatement, Party, Period, Track
-from ledger.money import FRAC_PER_WHOLE, ZERO, currency, from_units, round_down_minor, to_text
+from ledger.money import (
+    ZERO,
+    currency,
+    from_units,
+    parts_to_units,
+    round_down_minor,
+    to_text,
+)
 from ledger.periods import parse_period
 from ledger.rules import LineContext, ResolutionError, Resolver, SharePlan
 from ledger.statement import (
@@ -253,7 +260,7 @@ def _rows(session: Session, party_id: str, period: str, ccy: str) -> list[_Row]:
     for r in session.execute(
         text(_POSTINGS), {"account": accounts.payable(party_id), "period": period, "ccy": ccy}
     ):
-        units = int(r[13]) * FRAC_PER_WHOLE + int(r[14])
+        units = parts_to_units(r[13], r[14])
         if units:
             out.append(
                 _Row(

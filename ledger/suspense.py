@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from ledger import accounts, journal, settings
 from ledger.journal import EntryDraft, Leg
 from ledger.models import SuspenseRelease, Track
-from ledger.money import FRAC_PER_WHOLE, from_units
+from ledger.money import from_units, parts_to_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +71,7 @@ def list_suspense(session: Session) -> list[SuspenseItem]:
             reason=r[3],
             lines=int(r[4]),
             quantity=int(r[5]),
-            amount=from_units(int(r[6]) * FRAC_PER_WHOLE + int(r[7])),
+            amount=from_units(parts_to_units(r[6], r[7])),
             currency=r[8],
             first_line=int(r[9]),
             resolvable=r[2] in known,
@@ -109,7 +109,7 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
                 ),
                 {"i": import_id, "s": item.isrc},
             ):
-                units = int(whole) * FRAC_PER_WHOLE + int(frac)
+                units = parts_to_units(whole, frac)
                 dims = dict(
                     isrc=item.isrc,
                     source=src,

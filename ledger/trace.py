@@ -19,7 +19,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from ledger.errors import NotFound
-from ledger.money import FRAC_PER_WHOLE, from_units
+from ledger.money import from_units, parts_to_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +121,7 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
             r[2],
             int(r[3]),
             int(r[4]),
-            from_units(int(r[5]) * FRAC_PER_WHOLE + int(r[6])),
+            from_units(parts_to_units(r[5], r[6])),
             r[7],
             r[8],
             r[9],
@@ -136,7 +136,7 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
         entry_description=row[3],
         period=row[4],
         account=row[5],
-        amount=from_units(int(row[6]) * FRAC_PER_WHOLE + int(row[7])),
+        amount=from_units(parts_to_units(row[6], row[7])),
         currency=row[8],
         isrc=row[9],
         source=row[10],
@@ -163,7 +163,4 @@ def postings_of(
         ),
         {"party": party, "period": period},
     )
-    return [
-        (int(r[0]), r[1], from_units(int(r[2]) * FRAC_PER_WHOLE + int(r[3])), r[4], r[5])
-        for r in rows
-    ]
+    return [(int(r[0]), r[1], from_units(parts_to_units(r[2], r[3])), r[4], r[5]) for r in rows]
