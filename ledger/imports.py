@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
-from ledger.bulkwork import collector_paused
+from ledger.bulkwork import InOrder, collector_paused
 from ledger.errors import Conflict, InputError, Problem
 from ledger.fx import Rates, UnitConverter, parse_rates
 from ledger.journal import EntryDraft, Leg
@@ -46,7 +47,7 @@ from ledger.periods import parse_period
 
 REASON_MALFORMED = "malformed ISRC"
 REASON_UNKNOWN = "ISRC not in catalog"
-_CHUNK = 50_000
+_CHUNK = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +214,8 @@ def _plan(
             )
             room -= 1
             if not room:
-                writer.write(rows)
-                rows.clear()
+                writer.write(rows)  # handed over: a new list for the next batch
+                rows = []
                 room = _CHUNK
         line_id += 1
     if writer is not None:
@@ -337,11 +338,21 @@ def _import(
         session.flush()
         import_id = record.id
     writer = None if dry_run or import_id is None else _LineWriter(session, import_id, ledger_ccy)
+    first_line = _max_id(session, "revenue_line") + 1
+    draft = None
     try:
-        plan = _plan(parsed, ledger_ccy, rates, known, writer, _max_id(session, "revenue_line") + 1)
-    finally:
+        plan = _plan(parsed, ledger_ccy, rates, known, writer, first_line)
+        if writer is not None and import_id is not None and plan.lines:
+            # Made and checked while the writer stores the last lines.
+            draft = _entry(import_id, name, file_source, import_period, plan)
+            journal.check_balanced(draft)
+            draft.content_hash()
+    except BaseException:
         if writer is not None:
-            writer.close()
+            writer.cancel()
+        raise
+    if writer is not None:
+        writer.close()
 
     summary_totals = {c: from_units(u) for c, u in sorted(plan.file_totals.items())}
     ledger_total = from_units(sum(plan.receivable.values()))
@@ -369,9 +380,8 @@ def _import(
 
     replaced = [_supersede(session, old, import_id, import_period) for old in earlier]
     entry_id = None
-    if plan.lines:
-        posted = journal.post(session, _entry(import_id, name, file_source, import_period, plan))
-        entry_id = posted.id
+    if draft is not None:
+        entry_id = journal.post(session, draft).id
     session.execute(
         text(
             "UPDATE revenue_import SET entry_id = :e, line_count = :n, suspense_count = :s, "
@@ -579,8 +589,15 @@ class _LineWriter:
     While it writes, the connection's page cache is held to :attr:`CACHE_KIB`:
     lines are appended in id order, so the inserts touch only the right edge of
     the table and of its index, and a full-size cache would only hold written
-    pages until the commit (about 130 MB for a million lines). :meth:`close`
-    gives the cache its size back.
+    pages until the commit (about 130 MB for a million lines).
+
+    The statements run on a worker thread (:class:`ledger.bulkwork.InOrder`), so the
+    database stores one batch while the import reads the next (SQLite stores a
+    million lines in about 1.8 s, half of it without the GIL). Statements are
+    large because the worker waits for the GIL after each one. The caller hands
+    each list over and must not touch it again, nor use the connection until
+    :meth:`close` (which waits for the last batch and gives the cache its size
+    back) or :meth:`cancel` (after an error) has returned.
     """
 
     COLS = (
@@ -588,8 +605,9 @@ class _LineWriter:
         "amount_whole, amount_frac, original_amount, original_currency, fx_rate, suspense_reason, detail"
     )
     WIDTH = 15
-    ROWS_PER_INSERT = 500
+    ROWS_PER_INSERT = 2000
     CACHE_KIB = 8192
+    BACKLOG = 4
 
     def __init__(self, session: Session, import_id: int, currency: str) -> None:
         self.session = session
@@ -606,15 +624,25 @@ class _LineWriter:
         self._batch_sql = ""
         self._cache_size: int | None = None  # to restore, on _cached
         self._cached: Any = None
+        self._dbapi: Any = None
+        self._worker: InOrder | None = None
 
     def _insert_sql(self, rows: int) -> str:
         return f"INSERT INTO revenue_line ({self.COLS}) VALUES " + ", ".join([self._values] * rows)
 
     def write(self, flat: list[Any]) -> None:
+        """Queue one batch of rows (the list is the writer's from now on)."""
         if not flat:
             return
-        dbapi: Any = self.session.connection().connection.dbapi_connection
-        assert dbapi is not None
+        if self._worker is None:
+            self._dbapi = self.session.connection().connection.dbapi_connection
+            assert self._dbapi is not None
+            self._worker = InOrder("revenue-lines", backlog=self.BACKLOG)
+        self._worker.submit(partial(self._store, flat))
+
+    def _store(self, flat: list[Any]) -> None:
+        """Insert one batch (on the worker thread)."""
+        dbapi = self._dbapi
         width = self.WIDTH
         try:
             if self.postgres:
@@ -670,7 +698,25 @@ class _LineWriter:
             self._cache_size, self._cached = size, dbapi
 
     def close(self) -> None:
-        """Give the connection's page cache its size back (after the last write)."""
+        """Wait until every batch is stored, then give the page cache its size back."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            try:
+                worker.finish()
+            except BaseException:
+                worker.cancel()  # e.g. Ctrl-C while waiting: stop before the rollback
+                raise
+            finally:
+                self._restore_cache()
+
+    def cancel(self) -> None:
+        """After an error: drop the batches not yet stored and wait for the running one."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.cancel()
+        self._restore_cache()
+
+    def _restore_cache(self) -> None:
         if self._cache_size is not None:
             self._cached.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
             self._cache_size = self._cached = None

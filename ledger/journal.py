@@ -164,8 +164,12 @@ class EntryDraft:
     legs: tuple[Leg, ...]
     source_ref: str | None = None
     reverses: int | None = None
+    _content_hash: str | None = field(default=None, init=False, repr=False, compare=False)
+    """Memo of :meth:`content_hash` (a draft is immutable; large ones take a while)."""
 
     def content_hash(self) -> str:
+        if self._content_hash is not None:
+            return self._content_hash
         head = "\x1e".join(
             (
                 self.key,
@@ -177,7 +181,9 @@ class EntryDraft:
             )
         )
         body = "\x1e".join(leg.canonical() for leg in self.legs)
-        return hashlib.sha256(f"{head}\x1d{body}".encode()).hexdigest()
+        digest = hashlib.sha256(f"{head}\x1d{body}".encode()).hexdigest()
+        object.__setattr__(self, "_content_hash", digest)
+        return digest
 
 
 @dataclass(frozen=True, slots=True)

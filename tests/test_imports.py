@@ -385,6 +385,32 @@ def test_lines_are_stored_alike_whatever_the_batch_sizes(
     assert (small.totals, small.ledger_total) == (whole.totals, whole.ledger_total)
 
 
+def test_a_batch_refused_while_lines_are_stored_leaves_nothing(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Lines are stored on a worker thread while the file is read on: an error there
+    # reaches the caller, and the transaction keeps nothing of the import.
+    load_examples(database, agreements=False)
+    path = fx.write_sample_dsr_us(tmp_path)
+    before = table_counts(database)
+    store = imports._LineWriter._store
+    calls: list[int] = []
+
+    def refuse_the_second(self: Any, flat: list[Any]) -> None:
+        calls.append(len(flat))
+        if len(calls) == 2:
+            raise Conflict("revenue lines refused by the database: disk I/O error")
+        store(self, flat)
+
+    monkeypatch.setattr(imports, "_CHUNK", 1)
+    monkeypatch.setattr(imports._LineWriter, "_store", refuse_the_second)
+    with pytest.raises(Conflict, match="disk I/O error"):
+        do_import(database, path)
+    assert len(calls) >= 2
+    assert table_counts(database) == before
+    assert_books_sound(database)
+
+
 # ---------------------------------------------------------------------------
 # Currency
 
