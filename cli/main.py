@@ -98,15 +98,20 @@ def init(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; every user error becomes one clear line."""
     try:
-        app(args=argv, prog_name="royalty", standalone_mode=False)
+        # Outside standalone mode typer *returns* the code of a `typer.Exit` raised by a
+        # command, and 130 for Ctrl-C (it catches KeyboardInterrupt itself).
+        code = app(args=argv, prog_name="royalty", standalone_mode=False)
+        if type(code) is int and code:
+            if code == 130:
+                return _interrupted()
+            return code
     except LedgerError as exc:
         _report(exc)
         return 1
     except typer.Abort:
         return _aborted()
     except KeyboardInterrupt:
-        err_console.print("Interrupted; nothing was changed.")
-        return 130
+        return _interrupted()
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except Exception as exc:
@@ -131,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         close_state()
     return 0
+
+
+def _interrupted() -> int:
+    err_console.print(
+        "Interrupted: the change in progress was rolled back"
+        " (what the command already reported as done is kept)."
+    )
+    return 130
 
 
 def run() -> None:

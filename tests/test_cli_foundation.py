@@ -158,3 +158,27 @@ def test_every_command_has_help_with_an_example() -> None:
         if "Example: royalty" not in (getattr(c, "help", "") or "")
     ]
     assert missing == []
+
+
+def test_a_failing_check_and_ctrl_c_give_non_zero_exit_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # typer hands back a command's `typer.Exit(1)`, and turns Ctrl-C into 130, as a
+    # return value: the exit code must still reach the shell.
+    url = f"sqlite:///{tmp_path / 'l.db'}"
+    assert royalty(capsys, url, "init").code == 0
+    off = journal.TrialBalance(rows=(), totals={"USD": Decimal("0.01")})
+    with monkeypatch.context() as patch:
+        patch.setattr(journal, "trial_balance", lambda *a, **k: off)
+        r = royalty(capsys, url, "ledger", "verify")
+    assert r.code == 1
+    assert "trial balance is not zero" in r.err
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(journal, "trial_balance", interrupted)
+        r = royalty(capsys, url, "ledger", "trial-balance")
+    assert r.code == 130
+    assert "Interrupted: the change in progress was rolled back" in r.err

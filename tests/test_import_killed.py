@@ -113,3 +113,58 @@ def test_import_killed_mid_file_leaves_no_trace(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stderr
     assert "OK:" in check.stdout
+
+
+def test_import_interrupted_with_ctrl_c_while_lines_are_stored_leaves_no_trace(
+    tmp_path: Path,
+) -> None:
+    # Ctrl-C (SIGINT) reaches the main thread while a worker thread stores the lines:
+    # the worker is stopped before the rollback, and the CLI says so.
+    db_path = tmp_path / "royalty.db"
+    url = f"sqlite:///{db_path}"
+    db = Database(url)
+    upgrade(db)
+    with db.write() as s:
+        settings.initialise(s, "USD")
+    load_examples(db, agreements=False)
+    before = table_counts(db)
+    db.dispose()
+
+    big = generate_dsr(tmp_path / "big.tsv", 300_000)
+    rates = fx.write_rates(tmp_path / "rates.csv")
+    argv = ["--db", url, "import", str(big), "--fx", str(rates)]
+    code = f"from cli.main import main; raise SystemExit(main({argv!r}))"
+    wal = db_path.with_name(db_path.name + "-wal")
+    start = wal.stat().st_size if wal.exists() else 0
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # A shell's background jobs ignore SIGINT, and Python keeps an ignored SIGINT
+        # ignored: give the child the default, as a terminal would.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        writing_at = _wait_for_lines_being_written(proc, wal, start + (1 << 20))
+        if proc.poll() is not None:
+            _, err = proc.communicate()
+            pytest.fail(f"the import ended (code {proc.returncode}) before Ctrl-C: {err!r}")
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert writing_at >= start + (1 << 20)
+    assert proc.returncode == 130, err
+    assert b"Interrupted: the change in progress was rolled back" in err
+
+    db = Database(url)
+    try:
+        assert table_counts(db) == before
+        with db.read() as s:
+            assert list_imports(s) == []
+            journal.verify(s)
+    finally:
+        db.dispose()
