@@ -93,8 +93,13 @@ class AccountCache:
         self._ids: dict[str, int] = {}
         self._with_party: dict[str, tuple[int, bool]] = {}
 
+    def missing(self, codes: Iterable[str]) -> set[str]:
+        """The codes not known yet (:meth:`ensure` would look them up or create them)."""
+        known = self._ids
+        return {c for c in codes if c not in known}
+
     def ensure(self, codes: Iterable[str]) -> None:
-        missing = {c for c in codes if c not in self._ids}
+        missing = self.missing(codes)
         if not missing:
             return
         for chunk in _chunks(sorted(missing), 500):

@@ -8,6 +8,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+from sqlalchemy import event
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 
 @contextmanager
@@ -51,10 +57,15 @@ class InOrder:
 
     SWITCH_INTERVAL = 0.0002
 
-    def __init__(self, name: str, backlog: int = 4) -> None:
+    def __init__(self, name: str, backlog: int = 4, *, guard: Connection | None = None) -> None:
+        """``guard``: the SQLAlchemy connection the calls write through (raw); any
+        statement run through it meanwhile is refused (:class:`ConnectionBusy`)."""
         self._calls: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=backlog)
         self._error: BaseException | None = None
         self._cancelled = False
+        self._guarded = guard
+        if guard is not None:
+            event.listen(guard, "before_cursor_execute", _refuse)
         self._interval = sys.getswitchinterval()
         sys.setswitchinterval(min(self._interval, self.SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -99,9 +110,22 @@ class InOrder:
             self._calls.put(None)
             self._thread.join()
         sys.setswitchinterval(self._interval)
+        if self._guarded is not None:
+            event.remove(self._guarded, "before_cursor_execute", _refuse)
+            self._guarded = None
 
     def _raise(self) -> None:
         error = self._error
         if error is not None:
             self._error = None
             raise error
+
+
+class ConnectionBusy(RuntimeError):
+    """A statement was run through a connection while a worker writes through it: a bug."""
+
+
+def _refuse(*_args: object) -> None:
+    raise ConnectionBusy(
+        "the database connection is in use by a bulk writer; wait for it (finish) first"
+    )

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import chain, groupby
 from typing import Any, NamedTuple
 
@@ -42,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ledger.accounts import AccountCache
+from ledger.bulkwork import InOrder
 from ledger.errors import (
     Conflict,
     IdempotencyConflict,
@@ -373,8 +374,12 @@ def post(session: Session, draft: EntryDraft) -> PostedEntry:
     accounts.ensure(leg.account for leg in draft.legs)
     head = _head(session)
     writer = _Writer(session, head, accounts)
-    posted = writer.write([(draft, content)])[0]
-    writer.finish()
+    try:
+        posted = writer.write([(draft, content)])[0]
+        writer.finish()
+    except BaseException:
+        writer.cancel()
+        raise
     return posted
 
 
@@ -388,7 +393,9 @@ def post_many(
 ) -> int:
     """Post many entries in the caller's transaction; same checks as :func:`post`.
 
-    Streams ``drafts`` in chunks so memory stays flat. Keys must be new: a key
+    Streams ``drafts`` in chunks so memory stays flat; one chunk is stored on a
+    worker thread while the next is drawn, so iterating ``drafts`` must not use
+    the session (a statement run meanwhile is refused). Keys must be new: a key
     already in the ledger is an :class:`IdempotencyConflict` (bulk callers such
     as imports refuse duplicates before posting). Returns the number posted.
     """
@@ -398,36 +405,46 @@ def post_many(
     periods_ok: set[str] = set()
     total = 0
     iterator = iter(drafts)
-    while True:
-        batch = _batch(iterator, chunk, max_legs)
-        if not batch:
-            break
-        prepared: list[tuple[EntryDraft, str]] = []
-        keys: set[str] = set()
-        for draft in batch:
-            check_balanced(draft)
-            if draft.key in keys:
-                raise IdempotencyConflict(
-                    f"idempotency key {draft.key!r} appears twice in one batch"
-                )
-            keys.add(draft.key)
-            if draft.period not in periods_ok:
-                require_open(session, draft.period)
-                periods_ok.add(draft.period)
-            if draft.reverses is not None:
-                _check_reversible(session, draft.reverses)
-            prepared.append((draft, draft.content_hash()))
-        accounts.ensure(leg.account for draft in batch for leg in draft.legs)
-        try:
+    try:
+        while True:
+            batch = _batch(iterator, chunk, max_legs)
+            if not batch:
+                break
+            prepared: list[tuple[EntryDraft, str]] = []
+            keys: set[str] = set()
+            for draft in batch:
+                check_balanced(draft)
+                if draft.key in keys:
+                    raise IdempotencyConflict(
+                        f"idempotency key {draft.key!r} appears twice in one batch"
+                    )
+                keys.add(draft.key)
+                if draft.period not in periods_ok:
+                    writer.sync()  # the session is free again
+                    require_open(session, draft.period)
+                    periods_ok.add(draft.period)
+                if draft.reverses is not None:
+                    writer.sync()
+                    _check_reversible(session, draft.reverses)
+                prepared.append((draft, draft.content_hash()))
+            missing = accounts.missing(leg.account for draft in batch for leg in draft.legs)
+            if missing:
+                writer.sync()
+                accounts.ensure(missing)
             writer.write(prepared)
-        except integrity_errors() as exc:
-            raise IdempotencyConflict(
-                f"bulk posting refused by the database: {str(exc).splitlines()[0]}",
-                hint="an idempotency key may already be in the ledger",
-            ) from None
-        total += len(batch)
-        if progress:
-            progress(len(batch))
+            total += len(batch)
+            if progress:
+                progress(len(batch))
+        writer.sync()
+    except integrity_errors() as exc:
+        writer.cancel()
+        raise IdempotencyConflict(
+            f"bulk posting refused by the database: {str(exc).splitlines()[0]}",
+            hint="an idempotency key may already be in the ledger",
+        ) from None
+    except BaseException:
+        writer.cancel()
+        raise
     writer.finish()
     return total
 
@@ -452,11 +469,21 @@ def _batch(iterator: Iterator[EntryDraft], chunk: int, max_legs: int) -> list[En
     return batch
 
 
+_BACKGROUND_POSTINGS = 20_000
+"""Rows of a write this large are stored on a worker thread, a part at a time."""
+
+
 class _Writer:
     """Assigns ids and chain hashes and writes rows with the fastest path per database.
 
     It also sums what the write moves per account, period, currency and (on party
     accounts) memo, and appends those sums to ``account_total`` when it finishes.
+
+    Large writes are stored on a worker thread (:class:`ledger.bulkwork.InOrder`):
+    the database stores one part while the next one is made (the drivers let go
+    of the GIL while the database works). Until :meth:`sync` (or :meth:`finish`,
+    or :meth:`cancel` after an error) the session must not be used; the worker's
+    guard refuses any statement meanwhile.
     """
 
     def __init__(self, session: Session, head: LedgerHead, accounts: AccountCache) -> None:
@@ -470,6 +497,8 @@ class _Writer:
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.totals: dict[tuple[int, str, str, str | None], list[int]] = {}
+        self._worker: InOrder | None = None
+        self._dbapi: Any = None
 
     def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
         posted_at = _now()
@@ -479,7 +508,10 @@ class _Writer:
         accounts = self.accounts.ids_and_parties()
         totals = self.totals
         add_posting = posting_rows.append
-        next_posting = self.next_posting
+        first_posting = next_posting = self.next_posting
+        # On SQLite an entry's row goes in before its postings, so a large write can be
+        # stored in parts; PostgreSQL's triggers need an entry's postings in first.
+        part = 0 if self.postgres else _BACKGROUND_POSTINGS
         for draft, content in prepared:
             entry_id = self.next_entry
             self.next_entry += 1
@@ -526,6 +558,10 @@ class _Writer:
                     )
                 )
                 next_posting += 1
+                if len(posting_rows) == part:
+                    self._store(posting_rows, entry_rows)
+                    posting_rows, entry_rows = [], []
+                    add_posting = posting_rows.append
                 key = (account_id, period, leg.currency, leg.memo if is_party else None)
                 slot = totals.get(key)
                 if slot is None:
@@ -546,14 +582,48 @@ class _Writer:
                 )
             )
         self.next_posting = next_posting
-        self._insert(posting_rows, entry_rows)
-        self.entries += len(entry_rows)
-        self.postings += len(posting_rows)
+        self._store(posting_rows, entry_rows)
+        self.entries += len(prepared)
+        self.postings += next_posting - first_posting
         return result
 
-    def _insert(self, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
-        dbapi: Any = self.session.connection().connection.dbapi_connection
-        assert dbapi is not None
+    def _store(self, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]) -> None:
+        """Insert the rows now, or hand them to the worker (the lists are its from then on)."""
+        if not postings and not entries:
+            return
+        if self._worker is None and len(postings) < _BACKGROUND_POSTINGS:
+            self._insert(self._connection(), postings, entries)
+            return
+        if self._worker is None:
+            self._connection()
+            self._worker = InOrder("journal", guard=self.session.connection())
+        self._worker.submit(partial(self._insert, self._dbapi, postings, entries))
+
+    def _connection(self) -> Any:
+        if self._dbapi is None:
+            self._dbapi = self.session.connection().connection.dbapi_connection
+            assert self._dbapi is not None
+        return self._dbapi
+
+    def sync(self) -> None:
+        """Wait until every row handed to the worker is stored; raise what it raised."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            try:
+                worker.finish()
+            except BaseException:
+                worker.cancel()  # e.g. Ctrl-C while waiting: stop it before the rollback
+                raise
+
+    def cancel(self) -> None:
+        """After an error: drop the rows not yet stored, wait for the part being stored."""
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.cancel()
+
+    def _insert(
+        self, dbapi: Any, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]
+    ) -> None:
         if self.postgres:
             # Postings first: the entries' statement trigger checks that their legs balance.
             with dbapi.cursor() as cur:
@@ -576,6 +646,7 @@ class _Writer:
     def finish(self) -> None:
         """Append the write's account totals and advance the ledger head (on SQLite the
         head's trigger checks the whole write: balance, periods, no late legs)."""
+        self.sync()
         if not self.entries:
             return
         rows = []
@@ -640,7 +711,7 @@ def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
 
-_ROWS_PER_INSERT = 500
+_ROWS_PER_INSERT = 2000
 
 
 @lru_cache(maxsize=16)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
 from ledger import journal
+from ledger.bulkwork import ConnectionBusy
 from ledger.db import Database
 from ledger.errors import (
     Conflict,
@@ -502,3 +504,109 @@ def test_the_head_check_reads_only_the_new_rows(sqlite_database: Database) -> No
     grow(20_000, 500)
     large = steps_of_one_post("large")
     assert large < small * 2, (small, large)
+
+
+# ---------------------------------------------------------------------------
+# Large writes: stored in parts on a worker thread
+
+
+def _mixed_drafts() -> list[EntryDraft]:
+    """Entries over two periods, a new account half-way and a reversal: each makes the
+    bulk writer wait for its worker before it asks the database."""
+    drafts = [entry(f"m{i}", f"{i}.25") for i in range(1, 40)]
+    drafts += [entry(f"n{i}", f"-{i}.5", period="2026-11") for i in range(1, 20)]
+    drafts.append(
+        EntryDraft(
+            "fresh-account",
+            "2026-11",
+            "import",
+            "a new account",
+            (
+                Leg.of("receivable:newdsp", Decimal("3.3333333333"), "EUR"),
+                Leg.of("revenue:undistributed", Decimal("-3.3333333333"), "EUR"),
+            ),
+        )
+    )
+    drafts += [entry(f"o{i}", f"{i}.0000000001") for i in range(1, 30)]
+    return drafts
+
+
+def _postings(db: Database) -> list[tuple[object, ...]]:
+    with db.read() as s:
+        return [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT e.id, e.idempotency_key, e.period, a.code, p.id, p.currency, "
+                    "p.amount_whole, p.amount_frac FROM posting p "
+                    "JOIN journal_entry e ON e.id = p.entry_id JOIN account a ON a.id = p.account_id "
+                    "ORDER BY p.id"
+                )
+            )
+        ]
+
+
+@pytest.mark.parametrize("part", [1, 7, 10**9], ids=["every-posting", "parts-of-7", "inline"])
+def test_large_writes_in_parts_store_the_same_rows(
+    database: Database, monkeypatch: pytest.MonkeyPatch, part: int
+) -> None:
+    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", part)
+    with database.write() as s:
+        journal.post_many(s, iter(_mixed_drafts()), chunk=5)
+        posted, legs = journal.entry_legs(s, 3)
+        undo = journal.reversal_draft(posted, legs, key="undo-3", period="2026-11")
+        journal.post_many(s, iter([entry("p1", "1"), undo, entry("p2", "2")]), chunk=1)
+        big = EntryDraft(
+            "big",
+            "2026-11",
+            "import",
+            "one entry of many legs",
+            (
+                *(Leg.of("revenue:undistributed", Decimal(f"-{i}.1"), "USD") for i in range(1, 30)),
+                Leg.of("receivable:streamco", Decimal("437.9"), "USD"),
+            ),
+        )
+        journal.post(s, big)
+    with database.read() as s:
+        report = journal.verify(s)
+        assert journal.trial_balance(s).balanced
+    assert (report.entries, report.postings) == (88 + 3 + 1, 2 * 88 + 6 + 30)
+    rows = _postings(database)
+    assert [r[4] for r in rows] == list(range(1, len(rows) + 1))  # ids in order, no gap
+    assert rows[-1][1] == "big"
+
+
+def test_an_error_while_a_part_is_stored_keeps_nothing(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 3)
+    with database.write() as s:
+        journal.post_many(s, [entry("dup", "1")])
+    before = _postings(database)
+    drafts = [entry(f"q{i}", "1") for i in range(20)] + [entry("dup", "1")]
+    with pytest.raises(IdempotencyConflict, match="refused by the database"), database.write() as s:
+        journal.post_many(s, iter(drafts), chunk=4)
+    assert _postings(database) == before
+    with database.read() as s:
+        journal.verify(s)
+
+
+def test_the_session_is_refused_while_a_worker_stores_rows(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # post_many draws the next drafts while the worker stores the last ones: a drafts
+    # iterator that used the session then would race the worker on one connection.
+    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 2)
+    with database.write() as s:
+        journal.post_many(s, [entry("first", "1")])
+    before = _postings(database)
+
+    def drafts_that_query() -> Iterator[EntryDraft]:
+        for i in range(10):
+            if i == 6:
+                database_session.execute(text("SELECT 1"))
+            yield entry(f"r{i}", "1")
+
+    with pytest.raises(ConnectionBusy), database.write() as database_session:
+        journal.post_many(database_session, drafts_that_query(), chunk=2)
+    assert _postings(database) == before
