@@ -47,44 +47,74 @@ class InOrder:
     bounded: :meth:`submit` blocks until there is room).
 
     The caller must not use the same connection itself until :meth:`finish` (or
-    :meth:`cancel`) has returned. The first error a call raises is raised again
-    by the next :meth:`submit` or by :meth:`finish`; the calls after it are
-    dropped. Until :meth:`finish` or :meth:`cancel`, the interpreter's switch
-    interval is shortened (process-wide) so that the worker gets the GIL back
-    soon after the database has stored a batch: by default it may wait 5 ms each
-    time, which starved it (a million-line import's lines took 3 s instead of 2).
+    :meth:`cancel`) has returned: with ``guard`` (the SQLAlchemy connection the
+    calls write through, raw) a statement, commit or rollback run through it
+    meanwhile first stops the worker, then a statement or commit is refused with
+    :class:`ConnectionBusy`. On SQLite this matters beyond the race: after a
+    rollback the worker's next statements would commit on their own.
+
+    The first error a call raises is raised again by the next :meth:`submit` or
+    by :meth:`finish`, and every later call is dropped. Waiting for the worker
+    cannot be cut short: Ctrl-C while :meth:`finish` or :meth:`cancel` waits
+    drops the calls not yet run, waits for the one running, and is raised then.
+
+    While a worker runs, the interpreter's switch interval is shortened
+    (process-wide) so that the worker gets the GIL back soon after the database
+    has stored a batch: by default it may wait 5 ms each time, which starved it
+    (a million-line import's lines took 3 s instead of 2).
     """
 
     SWITCH_INTERVAL = 0.0002
 
     def __init__(self, name: str, backlog: int = 4, *, guard: Connection | None = None) -> None:
-        """``guard``: the SQLAlchemy connection the calls write through (raw); any
-        statement run through it meanwhile is refused (:class:`ConnectionBusy`)."""
         self._calls: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=backlog)
-        self._error: BaseException | None = None
+        self._error: BaseException | None = None  # not yet handed to the caller
+        self._failed = False  # a call raised: drop the rest
         self._cancelled = False
-        self._guarded = guard
-        if guard is not None:
-            event.listen(guard, "before_cursor_execute", _refuse)
-        self._interval = sys.getswitchinterval()
-        sys.setswitchinterval(min(self._interval, self.SWITCH_INTERVAL))
+        self._stopped = False
+        self._guarded: Connection | None = None
+        # Set by the worker as it ends. Not Thread.join(): in Python 3.11 a join cut short
+        # by Ctrl-C can mark a thread that still runs as stopped.
+        self._ended = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
+        _shorten_switch_interval(self.SWITCH_INTERVAL)
+        self._holds_interval = True
+        try:
+            if guard is not None:
+                for name_ in _GUARDED_EVENTS:
+                    event.listen(guard, name_, getattr(self, f"_on_{name_}"))
+                self._guarded = guard
+            self._thread.start()
+        except BaseException:
+            self._ended.set()
+            self._release()
+            raise
+
+    @property
+    def running(self) -> bool:
+        """The worker has not ended yet."""
+        return not self._ended.is_set()
 
     def _run(self) -> None:
-        while True:
-            call = self._calls.get()
-            if call is None:
-                return
-            if self._error is not None or self._cancelled:
-                continue
-            try:
-                call()
-            except BaseException as exc:
-                self._error = exc
+        try:
+            while True:
+                call = self._calls.get()
+                if call is None:
+                    return
+                if self._failed or self._cancelled:
+                    continue
+                try:
+                    call()
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+                    self._failed = True
+        finally:
+            self._ended.set()
 
     def submit(self, call: Callable[[], object]) -> None:
         """Queue one call (blocks while the backlog is full); raises an earlier call's error."""
+        if self._stopped:
+            raise RuntimeError("this worker has finished; start another")
         self._raise()
         self._calls.put(call)
 
@@ -96,23 +126,46 @@ class InOrder:
     def cancel(self) -> None:
         """Drop the calls not yet run, wait for the running one, and forget any error."""
         self._cancelled = True
-        self._stop()
-        self._error = None
+        try:
+            self._stop()
+        finally:
+            self._error = None
 
     def _stop(self) -> None:
-        if self._thread.is_alive():
-            if self._cancelled:
-                while True:  # make room for the stop marker without running what waits
-                    try:
-                        self._calls.get_nowait()
-                    except queue.Empty:
-                        break
-            self._calls.put(None)
-            self._thread.join()
-        sys.setswitchinterval(self._interval)
-        if self._guarded is not None:
-            event.remove(self._guarded, "before_cursor_execute", _refuse)
-            self._guarded = None
+        """Wait for the worker to end; Ctrl-C meanwhile only makes it end sooner."""
+        self._stopped = True
+        interrupted: BaseException | None = None
+        sent = False
+        try:
+            while self.running:
+                try:
+                    if self._cancelled:
+                        _drain(self._calls)  # only this thread puts: there is room now
+                        sent = False
+                    if not sent:
+                        self._calls.put(None)
+                        sent = True
+                    self._ended.wait()
+                except BaseException as exc:
+                    self._cancelled = True
+                    interrupted = interrupted or exc
+        finally:
+            self._release()
+        if interrupted is not None:
+            raise interrupted
+
+    def _release(self) -> None:
+        """Remove the guard and give back the switch interval (once; the worker has ended)."""
+        guarded, self._guarded = self._guarded, None
+        if guarded is not None:
+            for name_ in _GUARDED_EVENTS:
+                event.remove(guarded, name_, getattr(self, f"_on_{name_}"))
+        self._give_back_interval()
+
+    def _give_back_interval(self) -> None:
+        if self._holds_interval:
+            self._holds_interval = False
+            _restore_switch_interval()
 
     def _raise(self) -> None:
         error = self._error
@@ -120,12 +173,67 @@ class InOrder:
             self._error = None
             raise error
 
+    # The guard's listeners (SQLAlchemy calls them on the caller's thread).
+    def _halt(self) -> bool:
+        """Stop a running worker (dropping what waits); True if it was running."""
+        if self._stopped:
+            return False
+        self._cancelled = True
+        self._stopped = True
+        _drain(self._calls)
+        self._calls.put(None)
+        self._ended.wait()
+        self._give_back_interval()  # the guard stays until finish() or cancel()
+        return True
+
+    def _on_before_cursor_execute(self, *_args: object) -> None:
+        if self._halt():
+            raise ConnectionBusy(
+                "a statement was run on the connection while a bulk writer used it;"
+                " the writer was stopped"
+            )
+
+    def _on_commit(self, *_args: object) -> None:
+        if self._halt():
+            raise ConnectionBusy("a commit while a bulk writer used the connection; refused")
+
+    def _on_rollback(self, *_args: object) -> None:
+        self._halt()  # the rollback goes ahead once the writer has stopped
+
+
+_GUARDED_EVENTS = ("before_cursor_execute", "commit", "rollback")
+
 
 class ConnectionBusy(RuntimeError):
-    """A statement was run through a connection while a worker writes through it: a bug."""
+    """A statement was run through a connection while a worker wrote through it: a bug."""
 
 
-def _refuse(*_args: object) -> None:
-    raise ConnectionBusy(
-        "the database connection is in use by a bulk writer; wait for it (finish) first"
-    )
+def _drain(calls: queue.Queue[Callable[[], object] | None]) -> None:
+    while True:
+        try:
+            calls.get_nowait()
+        except queue.Empty:
+            return
+
+
+_switch_lock = threading.Lock()
+_switch_users = 0
+_switch_saved = 0.0
+
+
+def _shorten_switch_interval(interval: float) -> None:
+    """Shorten the switch interval for one more worker (restored when the last one ends)."""
+    global _switch_users, _switch_saved
+    with _switch_lock:
+        if _switch_users == 0:
+            _switch_saved = sys.getswitchinterval()
+            sys.setswitchinterval(min(_switch_saved, interval))
+        _switch_users += 1
+
+
+def _restore_switch_interval() -> None:
+    global _switch_users
+    with _switch_lock:
+        _switch_users -= 1
+        if _switch_users == 0:
+            sys.setswitchinterval(_switch_saved)

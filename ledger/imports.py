@@ -20,6 +20,7 @@ leaves the database exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -347,12 +348,12 @@ def _import(
             draft = _entry(import_id, name, file_source, import_period, plan)
             journal.check_balanced(draft)
             draft.content_hash()
+        if writer is not None:
+            writer.close()
     except BaseException:
         if writer is not None:
             writer.cancel()
         raise
-    if writer is not None:
-        writer.close()
 
     summary_totals = {c: from_units(u) for c, u in sorted(plan.file_totals.items())}
     ledger_total = from_units(sum(plan.receivable.values()))
@@ -637,7 +638,9 @@ class _LineWriter:
         if self._worker is None:
             self._dbapi = self.session.connection().connection.dbapi_connection
             assert self._dbapi is not None
-            self._worker = InOrder("revenue-lines", backlog=self.BACKLOG)
+            self._worker = InOrder(
+                "revenue-lines", backlog=self.BACKLOG, guard=self.session.connection()
+            )
         self._worker.submit(partial(self._store, flat))
 
     def _store(self, flat: list[Any]) -> None:
@@ -700,21 +703,19 @@ class _LineWriter:
     def close(self) -> None:
         """Wait until every batch is stored, then give the page cache its size back."""
         if self._worker is not None:
-            worker, self._worker = self._worker, None
-            try:
-                worker.finish()
-            except BaseException:
-                worker.cancel()  # e.g. Ctrl-C while waiting: stop before the rollback
-                raise
-            finally:
-                self._restore_cache()
+            self._worker.finish()  # on an error the caller cancels
+            self._worker = None
+        self._restore_cache()
 
     def cancel(self) -> None:
         """After an error: drop the batches not yet stored and wait for the running one."""
         if self._worker is not None:
-            worker, self._worker = self._worker, None
-            worker.cancel()
-        self._restore_cache()
+            self._worker.cancel()
+            self._worker = None
+        # The error being handled matters more than the cache size of a connection
+        # that is about to be rolled back.
+        with contextlib.suppress(Exception):
+            self._restore_cache()
 
     def _restore_cache(self) -> None:
         if self._cache_size is not None:

@@ -168,6 +168,10 @@ class EntryDraft:
     _content_hash: str | None = field(default=None, init=False, repr=False, compare=False)
     """Memo of :meth:`content_hash` (a draft is immutable; large ones take a while)."""
 
+    def __post_init__(self) -> None:
+        if type(self.legs) is not tuple:  # a list could change under the memo
+            object.__setattr__(self, "legs", tuple(self.legs))
+
     def content_hash(self) -> str:
         if self._content_hash is not None:
             return self._content_hash
@@ -373,7 +377,7 @@ def post(session: Session, draft: EntryDraft) -> PostedEntry:
     accounts = AccountCache(session)
     accounts.ensure(leg.account for leg in draft.legs)
     head = _head(session)
-    writer = _Writer(session, head, accounts)
+    writer = _Writer(session, head, accounts, pipelined=False)
     try:
         posted = writer.write([(draft, content)])[0]
         writer.finish()
@@ -393,15 +397,17 @@ def post_many(
 ) -> int:
     """Post many entries in the caller's transaction; same checks as :func:`post`.
 
-    Streams ``drafts`` in chunks so memory stays flat; one chunk is stored on a
-    worker thread while the next is drawn, so iterating ``drafts`` must not use
-    the session (a statement run meanwhile is refused). Keys must be new: a key
+    Streams ``drafts`` in chunks so memory stays flat. A chunk of many postings is
+    stored on a worker thread while the next is drawn, so iterating ``drafts``
+    (and ``progress``) must never use the session: when it happens during such a
+    write the statement is refused (:class:`ledger.bulkwork.ConnectionBusy`; tests
+    lower ``_BACKGROUND_POSTINGS`` to reach that path). Keys must be new: a key
     already in the ledger is an :class:`IdempotencyConflict` (bulk callers such
     as imports refuse duplicates before posting). Returns the number posted.
     """
     head = _head(session)
     accounts = AccountCache(session)
-    writer = _Writer(session, head, accounts)
+    writer = _Writer(session, head, accounts, pipelined=True)
     periods_ok: set[str] = set()
     total = 0
     iterator = iter(drafts)
@@ -420,33 +426,39 @@ def post_many(
                     )
                 keys.add(draft.key)
                 if draft.period not in periods_ok:
-                    writer.sync()  # the session is free again
+                    _refused_rows(writer.sync)  # the session is free again
                     require_open(session, draft.period)
                     periods_ok.add(draft.period)
                 if draft.reverses is not None:
-                    writer.sync()
+                    _refused_rows(writer.sync)
                     _check_reversible(session, draft.reverses)
                 prepared.append((draft, draft.content_hash()))
             missing = accounts.missing(leg.account for draft in batch for leg in draft.legs)
             if missing:
-                writer.sync()
+                _refused_rows(writer.sync)
                 accounts.ensure(missing)
-            writer.write(prepared)
+            _refused_rows(partial(writer.write, prepared))
             total += len(batch)
             if progress:
                 progress(len(batch))
-        writer.sync()
-    except integrity_errors() as exc:
+        _refused_rows(writer.sync)
+        writer.finish()
+    except BaseException:
         writer.cancel()
+        raise
+    return total
+
+
+def _refused_rows(call: Callable[[], object]) -> None:
+    """Run a bulk write step; rows the database refuses are (most likely) keys already
+    posted, which post_many does not look up one by one."""
+    try:
+        call()
+    except integrity_errors() as exc:
         raise IdempotencyConflict(
             f"bulk posting refused by the database: {str(exc).splitlines()[0]}",
             hint="an idempotency key may already be in the ledger",
         ) from None
-    except BaseException:
-        writer.cancel()
-        raise
-    writer.finish()
-    return total
 
 
 def integrity_errors() -> tuple[type[Exception], ...]:
@@ -470,7 +482,10 @@ def _batch(iterator: Iterator[EntryDraft], chunk: int, max_legs: int) -> list[En
 
 
 _BACKGROUND_POSTINGS = 20_000
-"""Rows of a write this large are stored on a worker thread, a part at a time."""
+"""A write of this many postings is stored on a worker thread: on SQLite in parts of
+this size (an entry's row goes in before its postings), on PostgreSQL whole (its
+triggers need an entry's postings in first), and then only by post_many, where the
+next chunk is made meanwhile."""
 
 
 class _Writer:
@@ -486,8 +501,13 @@ class _Writer:
     guard refuses any statement meanwhile.
     """
 
-    def __init__(self, session: Session, head: LedgerHead, accounts: AccountCache) -> None:
+    def __init__(
+        self, session: Session, head: LedgerHead, accounts: AccountCache, *, pipelined: bool
+    ) -> None:
+        """``pipelined``: whole writes may go to the worker (the caller makes the next one
+        meanwhile); otherwise only the parts of one write on SQLite do."""
         self.session = session
+        self.pipelined = pipelined
         self.head = head
         self.accounts = accounts
         self.next_entry = head.last_entry_id + 1
@@ -591,7 +611,9 @@ class _Writer:
         """Insert the rows now, or hand them to the worker (the lists are its from then on)."""
         if not postings and not entries:
             return
-        if self._worker is None and len(postings) < _BACKGROUND_POSTINGS:
+        if self._worker is None and (
+            len(postings) < _BACKGROUND_POSTINGS or (self.postgres and not self.pipelined)
+        ):
             self._insert(self._connection(), postings, entries)
             return
         if self._worker is None:
@@ -606,20 +628,17 @@ class _Writer:
         return self._dbapi
 
     def sync(self) -> None:
-        """Wait until every row handed to the worker is stored; raise what it raised."""
+        """Wait until every row handed to the worker is stored; raise what it raised
+        (the caller then cancels)."""
         if self._worker is not None:
-            worker, self._worker = self._worker, None
-            try:
-                worker.finish()
-            except BaseException:
-                worker.cancel()  # e.g. Ctrl-C while waiting: stop it before the rollback
-                raise
+            self._worker.finish()
+            self._worker = None
 
     def cancel(self) -> None:
         """After an error: drop the rows not yet stored, wait for the part being stored."""
         if self._worker is not None:
-            worker, self._worker = self._worker, None
-            worker.cancel()
+            self._worker.cancel()
+            self._worker = None
 
     def _insert(
         self, dbapi: Any, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]

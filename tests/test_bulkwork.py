@@ -3,14 +3,19 @@ stays bounded, and the process is left as it was found."""
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import time
 from functools import partial
 
 import pytest
+from sqlalchemy import event, text
+from sqlmodel import Session
 
-from ledger.bulkwork import InOrder
+from ledger.bulkwork import ConnectionBusy, InOrder
+from ledger.db import Database
+from ledger.models import Party
 
 
 class Boom(Exception):
@@ -101,7 +106,7 @@ def test_cancel_drops_waiting_calls_and_forgets_the_error() -> None:
     release.set()
     worker.cancel()  # does not raise
     assert done == []
-    assert not worker._thread.is_alive()
+    assert not worker.running
 
 
 def test_switch_interval_is_shortened_while_running_and_restored() -> None:
@@ -118,3 +123,123 @@ def test_switch_interval_is_shortened_while_running_and_restored() -> None:
     worker = InOrder("test")
     worker.cancel()
     assert sys.getswitchinterval() == before
+
+
+def test_ctrl_c_while_finish_waits_stops_the_worker_first() -> None:
+    # Ctrl-C cannot cut the wait short: the calls still waiting are dropped, the one
+    # running ends, and only then is KeyboardInterrupt raised (so that the caller's
+    # rollback never races a write).
+    done: list[str] = []
+    release = threading.Event()
+    before = sys.getswitchinterval()
+
+    main = threading.main_thread().ident
+    assert main is not None and threading.get_ident() == main
+
+    def interrupt_then_hold() -> None:
+        release.wait(0.2)  # the main thread is waiting in finish() by now
+        signal.pthread_kill(main, signal.SIGINT)  # Ctrl-C, delivered to the main thread
+        release.wait(0.3)
+        done.append("running call ended")
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        worker = InOrder("test", backlog=8)
+        worker.submit(interrupt_then_hold)
+        for i in range(5):
+            worker.submit(partial(done.append, f"waiting {i}"))
+        with pytest.raises(KeyboardInterrupt):
+            worker.finish()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not worker.running
+    assert done == ["running call ended"]
+    assert sys.getswitchinterval() == pytest.approx(before)
+    with pytest.raises(RuntimeError, match="finished"):
+        worker.submit(lambda: None)
+
+
+def test_after_an_error_is_handed_over_later_calls_are_still_dropped() -> None:
+    done: list[int] = []
+    failed = threading.Event()
+
+    def fail() -> None:
+        failed.set()
+        raise Boom("refused")
+
+    worker = InOrder("test", backlog=16)
+    worker.submit(fail)
+    assert failed.wait(10)
+    with pytest.raises(Boom):
+        for _ in range(10_000):
+            worker.submit(partial(done.append, 1))
+            time.sleep(0.001)
+    worker.submit(partial(done.append, 2))
+    worker.finish()
+    assert done == []
+
+
+def test_switch_interval_comes_back_when_the_last_of_two_workers_ends() -> None:
+    before = sys.getswitchinterval()
+    first, second = InOrder("first"), InOrder("second")
+    first.finish()
+    assert sys.getswitchinterval() == pytest.approx(min(before, InOrder.SWITCH_INTERVAL))
+    second.cancel()
+    assert sys.getswitchinterval() == pytest.approx(before)
+
+
+@pytest.mark.parametrize("misuse", ["statement", "flush", "commit", "rollback"])
+def test_the_guard_stops_the_worker_before_the_connection_is_used(
+    sqlite_database: Database, misuse: str
+) -> None:
+    done: list[str] = []
+    release = threading.Event()
+    started = threading.Event()
+
+    def running_write() -> None:
+        started.set()
+        release.wait(10)
+        done.append("running")
+
+    with Session(sqlite_database.engine) as session:
+        connection = session.connection()
+        worker = InOrder("test", backlog=4, guard=connection)
+        worker.submit(running_write)
+        worker.submit(partial(done.append, "waiting"))
+        assert started.wait(10)
+        threading.Timer(0.2, release.set).start()
+        if misuse == "rollback":
+            session.rollback()  # goes ahead, once the worker has stopped
+        else:
+            with pytest.raises(ConnectionBusy):
+                if misuse == "statement":
+                    session.execute(text("SELECT 1"))
+                elif misuse == "flush":
+                    session.add(Party(id="late", name="Late", kind="person"))
+                    session.flush()
+                else:
+                    session.commit()
+        assert done == ["running"]  # the running call ended first; the waiting one dropped
+        assert not worker.running
+        worker.cancel()
+        assert not event.contains(
+            connection, "before_cursor_execute", worker._on_before_cursor_execute
+        )
+
+
+@pytest.mark.parametrize("end", ["finish", "cancel", "error"])
+def test_the_guard_is_removed_however_the_worker_ends(sqlite_database: Database, end: str) -> None:
+    with Session(sqlite_database.engine) as session:
+        connection = session.connection()
+        worker = InOrder("test", guard=connection)
+        if end == "error":
+            worker.submit(lambda: 1 / 0)
+            with pytest.raises(ZeroDivisionError):
+                worker.finish()
+        elif end == "finish":
+            worker.finish()
+        else:
+            worker.cancel()
+        for name in ("before_cursor_execute", "commit", "rollback"):
+            assert not event.contains(connection, name, getattr(worker, f"_on_{name}"))
+        assert session.execute(text("SELECT 1")).scalar_one() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -182,3 +183,27 @@ def test_a_failing_check_and_ctrl_c_give_non_zero_exit_codes(
         r = royalty(capsys, url, "ledger", "trial-balance")
     assert r.code == 130
     assert "Interrupted: the change in progress was rolled back" in r.err
+
+
+def test_no_command_returns_a_value_that_would_become_its_exit_code() -> None:
+    # Outside standalone mode typer returns a command's return value, and main() turns
+    # a non-zero int into the exit code: commands must return None.
+    import inspect
+
+    import typer
+
+    from cli.main import app
+
+    def callbacks(t: typer.Typer) -> Iterator[tuple[str, object]]:
+        for command in t.registered_commands:
+            if command.callback is not None:
+                yield command.name or command.callback.__name__, command.callback
+        for group in t.registered_groups:
+            if group.typer_instance is not None:
+                yield from callbacks(group.typer_instance)
+
+    found = list(callbacks(app))
+    assert len(found) > 20
+    for name, callback in found:
+        annotation = inspect.signature(callback).return_annotation  # type: ignore[arg-type]
+        assert annotation in (None, "None"), f"{name} returns {annotation}"
