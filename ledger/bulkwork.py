@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 
@@ -35,6 +35,35 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+class SmallPageCache:
+    """Hold a SQLite connection's page cache small while a bulk job appends rows.
+
+    Rows appended in id order touch only the right edge of a table and of its
+    indexes, so a few MiB of cache store them as fast as the connection's full
+    cache (128 MiB), which would only hold written pages until the commit: a
+    million-line import or a million-entry bulk post peaked 135 MB higher with
+    it. :meth:`restore` gives the connection its size back. Not for PostgreSQL.
+    """
+
+    KIB = 8192
+
+    def __init__(self, dbapi: Any) -> None:
+        self._dbapi = dbapi
+        self._saved: int | None = None
+
+    def hold(self) -> None:
+        size = int(self._dbapi.execute("PRAGMA cache_size").fetchone()[0])
+        page = int(self._dbapi.execute("PRAGMA page_size").fetchone()[0])
+        if self._saved is None and (-size * 1024 if size < 0 else size * page) > self.KIB * 1024:
+            self._dbapi.execute(f"PRAGMA cache_size = -{self.KIB}")
+            self._saved = size
+
+    def restore(self) -> None:
+        if self._saved is not None:
+            self._dbapi.execute(f"PRAGMA cache_size = {int(self._saved)}")
+            self._saved = None
 
 
 class InOrder:

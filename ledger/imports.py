@@ -36,7 +36,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
-from ledger.bulkwork import InOrder, collector_paused
+from ledger.bulkwork import InOrder, SmallPageCache, collector_paused
 from ledger.errors import Conflict, InputError, Problem
 from ledger.fx import Rates, UnitConverter, parse_rates
 from ledger.journal import EntryDraft, Leg
@@ -587,10 +587,8 @@ class _LineWriter:
     once per line). The two constants are written into the statement (an integer
     and an ISO code) rather than bound on every line, and ``NULLIF(?, '')`` makes
     NULLs: binding None costs the sqlite3 module an adapter lookup per value.
-    While it writes, the connection's page cache is held to :attr:`CACHE_KIB`:
-    lines are appended in id order, so the inserts touch only the right edge of
-    the table and of its index, and a full-size cache would only hold written
-    pages until the commit (about 130 MB for a million lines).
+    While it writes, the connection's page cache is held small
+    (:class:`ledger.bulkwork.SmallPageCache`).
 
     The statements run on a worker thread (:class:`ledger.bulkwork.InOrder`), so the
     database stores one batch while the import reads the next (SQLite stores a
@@ -607,7 +605,6 @@ class _LineWriter:
     )
     WIDTH = 15
     ROWS_PER_INSERT = 2000
-    CACHE_KIB = 8192
     BACKLOG = 4
 
     def __init__(self, session: Session, import_id: int, currency: str) -> None:
@@ -623,8 +620,7 @@ class _LineWriter:
         )
         self._batch = 0
         self._batch_sql = ""
-        self._cache_size: int | None = None  # to restore, on _cached
-        self._cached: Any = None
+        self._cache: SmallPageCache | None = None
         self._dbapi: Any = None
         self._worker: InOrder | None = None
 
@@ -638,6 +634,9 @@ class _LineWriter:
         if self._worker is None:
             self._dbapi = self.session.connection().connection.dbapi_connection
             assert self._dbapi is not None
+            if not self.postgres:
+                self._cache = SmallPageCache(self._dbapi)
+                self._cache.hold()
             self._worker = InOrder(
                 "revenue-lines", backlog=self.BACKLOG, guard=self.session.connection()
             )
@@ -678,7 +677,6 @@ class _LineWriter:
                     limit = dbapi.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
                     self._batch = max(1, min(self.ROWS_PER_INSERT, limit // width))
                     self._batch_sql = self._insert_sql(self._batch)
-                    self._hold_cache(dbapi)
                 step = self._batch * width
                 cur = dbapi.cursor()
                 try:
@@ -692,13 +690,6 @@ class _LineWriter:
                     cur.close()
         except journal.integrity_errors() as exc:  # pragma: no cover
             raise Conflict(f"revenue lines refused by the database: {exc}") from None
-
-    def _hold_cache(self, dbapi: Any) -> None:
-        size = int(dbapi.execute("PRAGMA cache_size").fetchone()[0])
-        page = int(dbapi.execute("PRAGMA page_size").fetchone()[0])
-        if (-size * 1024 if size < 0 else size * page) > self.CACHE_KIB * 1024:
-            dbapi.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
-            self._cache_size, self._cached = size, dbapi
 
     def close(self) -> None:
         """Wait until every batch is stored, then give the page cache its size back."""
@@ -718,9 +709,9 @@ class _LineWriter:
             self._restore_cache()
 
     def _restore_cache(self) -> None:
-        if self._cache_size is not None:
-            self._cached.execute(f"PRAGMA cache_size = {int(self._cache_size)}")
-            self._cache_size = self._cached = None
+        if self._cache is not None:
+            self._cache.restore()
+            self._cache = None
 
 
 def list_imports(session: Session, period: str | None = None) -> list[ImportInfo]:

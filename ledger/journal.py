@@ -25,6 +25,7 @@ assigned under it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import sys
@@ -42,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ledger.accounts import AccountCache
-from ledger.bulkwork import InOrder
+from ledger.bulkwork import InOrder, SmallPageCache
 from ledger.errors import (
     Conflict,
     IdempotencyConflict,
@@ -519,6 +520,7 @@ class _Writer:
         self.totals: dict[tuple[int, str, str, str | None], list[int]] = {}
         self._worker: InOrder | None = None
         self._dbapi: Any = None
+        self._cache: SmallPageCache | None = None
 
     def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
         posted_at = _now()
@@ -617,7 +619,10 @@ class _Writer:
             self._insert(self._connection(), postings, entries)
             return
         if self._worker is None:
-            self._connection()
+            dbapi = self._connection()
+            if not self.postgres:
+                self._cache = SmallPageCache(dbapi)
+                self._cache.hold()
             self._worker = InOrder("journal", guard=self.session.connection())
         self._worker.submit(partial(self._insert, self._dbapi, postings, entries))
 
@@ -633,12 +638,22 @@ class _Writer:
         if self._worker is not None:
             self._worker.finish()
             self._worker = None
+            self._restore_cache()
 
     def cancel(self) -> None:
         """After an error: drop the rows not yet stored, wait for the part being stored."""
         if self._worker is not None:
             self._worker.cancel()
             self._worker = None
+        # The error being handled matters more than the cache size of a connection
+        # that is about to be rolled back.
+        with contextlib.suppress(Exception):
+            self._restore_cache()
+
+    def _restore_cache(self) -> None:
+        if self._cache is not None:
+            self._cache.restore()
+            self._cache = None
 
     def _insert(
         self, dbapi: Any, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]

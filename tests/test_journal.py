@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
 from ledger import journal
-from ledger.bulkwork import ConnectionBusy
+from ledger.bulkwork import ConnectionBusy, SmallPageCache
 from ledger.db import Database
 from ledger.errors import (
     Conflict,
@@ -610,3 +611,37 @@ def test_the_session_is_refused_while_a_worker_stores_rows(
     with pytest.raises(ConnectionBusy), database.write() as database_session:
         journal.post_many(database_session, drafts_that_query(), chunk=2)
     assert _postings(database) == before
+
+
+def test_bulk_writes_hold_the_sqlite_page_cache_small_and_give_it_back(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Appended rows need a few MiB of cache; the connection's 128 MiB would only hold
+    # written pages until the commit. The size comes back after the write, and after
+    # a failed one.
+    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 4)
+    held: list[int] = []
+    hold = SmallPageCache.hold
+
+    def spy(self: SmallPageCache) -> None:
+        hold(self)  # before the worker starts: the connection is free
+        held.append(int(self._dbapi.execute("PRAGMA cache_size").fetchone()[0]))
+
+    monkeypatch.setattr(SmallPageCache, "hold", spy)
+
+    def cache_size(s: Any) -> int:
+        raw = s.connection().connection.dbapi_connection
+        return int(raw.execute("PRAGMA cache_size").fetchone()[0])
+
+    with sqlite_database.write() as s:
+        before = cache_size(s)
+        journal.post_many(s, (entry(f"a{i}", "1") for i in range(12)), chunk=3)
+        assert cache_size(s) == before
+    failing = [entry(f"b{i}", "1") for i in range(12)] + [entry("a0", "1")]  # already posted
+    with pytest.raises(IdempotencyConflict), sqlite_database.write() as s:
+        try:
+            journal.post_many(s, failing, chunk=3)
+        finally:
+            assert cache_size(s) == before
+    assert held == [-SmallPageCache.KIB, -SmallPageCache.KIB]
+    assert before < -SmallPageCache.KIB  # the connection's own cache is larger
