@@ -638,7 +638,6 @@ class _Writer:
         if self._worker is not None:
             self._worker.finish()
             self._worker = None
-            self._restore_cache()
 
     def cancel(self) -> None:
         """After an error: drop the rows not yet stored, wait for the part being stored."""
@@ -682,6 +681,7 @@ class _Writer:
         head's trigger checks the whole write: balance, periods, no late legs)."""
         self.sync()
         if not self.entries:
+            self._restore_cache()
             return
         rows = []
         for (account_id, period, ccy, memo), (units, n) in sorted(
@@ -729,6 +729,7 @@ class _Writer:
             ) from None
         self.session.expire(self.head)
         self.totals = {}
+        self._restore_cache()  # after the head's check has read the write back
 
 
 POSTING_COLS = (
