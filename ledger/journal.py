@@ -623,7 +623,9 @@ class _Writer:
             if not self.postgres:
                 self._cache = SmallPageCache(dbapi)
                 self._cache.hold()
-            self._worker = InOrder("journal", guard=self.session.connection())
+            # One part waits while one is stored: enough to overlap, and memory stays low
+            # (each part can be a whole chunk of post_many on PostgreSQL).
+            self._worker = InOrder("journal", backlog=1, guard=self.session.connection())
         self._worker.submit(partial(self._insert, self._dbapi, postings, entries))
 
     def _connection(self) -> Any:
