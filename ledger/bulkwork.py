@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import queue
 import sys
@@ -64,6 +65,61 @@ class SmallPageCache:
         if self._saved is not None:
             self._dbapi.execute(f"PRAGMA cache_size = {int(self._saved)}")
             self._saved = None
+
+
+class Offload:
+    """One bulk write's worker thread (:class:`InOrder`), started on the first
+    :meth:`submit`, and on SQLite its :class:`SmallPageCache`, held until :meth:`release`.
+
+    :meth:`wait` lets the worker end (raising what it raised) so that the caller
+    may use the connection again; a later :meth:`submit` starts another worker and
+    the cache stays held. After an error the caller calls :meth:`cancel`.
+    """
+
+    def __init__(self, name: str, *, backlog: int) -> None:
+        self.name = name
+        self.backlog = backlog
+        self._worker: InOrder | None = None
+        self._cache: SmallPageCache | None = None
+
+    @property
+    def active(self) -> bool:
+        """A worker may be using the connection."""
+        return self._worker is not None
+
+    def submit(
+        self, call: Callable[[], object], *, connection: Connection, dbapi: Any, sqlite: bool
+    ) -> None:
+        """Run ``call`` (which writes through ``dbapi``, the raw side of ``connection``)
+        on the worker, after the calls submitted before it."""
+        if self._worker is None:
+            if sqlite and self._cache is None:
+                self._cache = SmallPageCache(dbapi)
+                self._cache.hold()
+            self._worker = InOrder(self.name, self.backlog, guard=connection)
+        self._worker.submit(call)
+
+    def wait(self) -> None:
+        """Wait until every call has run; raise the first error (then call cancel)."""
+        if self._worker is not None:
+            self._worker.finish()
+            self._worker = None
+
+    def release(self) -> None:
+        """Give the page cache its size back (after wait, once the write is read back)."""
+        if self._cache is not None:
+            self._cache.restore()
+            self._cache = None
+
+    def cancel(self) -> None:
+        """After an error: drop the calls not yet run, wait for the running one, release."""
+        if self._worker is not None:
+            self._worker.cancel()
+            self._worker = None
+        # The error being handled matters more than the cache size of a connection
+        # that is about to be rolled back.
+        with contextlib.suppress(Exception):
+            self.release()
 
 
 class InOrder:

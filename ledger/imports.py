@@ -20,7 +20,6 @@ leaves the database exactly as it was.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import sqlite3
@@ -36,7 +35,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session, col
 
 from ledger import accounts, journal, settings
-from ledger.bulkwork import InOrder, SmallPageCache, collector_paused
+from ledger.bulkwork import Offload, collector_paused
 from ledger.errors import Conflict, InputError, Problem
 from ledger.fx import Rates, UnitConverter, parse_rates
 from ledger.journal import EntryDraft, Leg
@@ -620,9 +619,8 @@ class _LineWriter:
         )
         self._batch = 0
         self._batch_sql = ""
-        self._cache: SmallPageCache | None = None
         self._dbapi: Any = None
-        self._worker: InOrder | None = None
+        self._offload = Offload("revenue-lines", backlog=self.BACKLOG)
 
     def _insert_sql(self, rows: int) -> str:
         return f"INSERT INTO revenue_line ({self.COLS}) VALUES " + ", ".join([self._values] * rows)
@@ -631,16 +629,15 @@ class _LineWriter:
         """Queue one batch of rows (the list is the writer's from now on)."""
         if not flat:
             return
-        if self._worker is None:
+        if self._dbapi is None:
             self._dbapi = self.session.connection().connection.dbapi_connection
             assert self._dbapi is not None
-            if not self.postgres:
-                self._cache = SmallPageCache(self._dbapi)
-                self._cache.hold()
-            self._worker = InOrder(
-                "revenue-lines", backlog=self.BACKLOG, guard=self.session.connection()
-            )
-        self._worker.submit(partial(self._store, flat))
+        self._offload.submit(
+            partial(self._store, flat),
+            connection=self.session.connection(),
+            dbapi=self._dbapi,
+            sqlite=not self.postgres,
+        )
 
     def _store(self, flat: list[Any]) -> None:
         """Insert one batch (on the worker thread)."""
@@ -692,26 +689,14 @@ class _LineWriter:
             raise Conflict(f"revenue lines refused by the database: {exc}") from None
 
     def close(self) -> None:
-        """Wait until every batch is stored, then give the page cache its size back."""
-        if self._worker is not None:
-            self._worker.finish()  # on an error the caller cancels
-            self._worker = None
-        self._restore_cache()
+        """Wait until every batch is stored, then give the page cache its size back (on an
+        error the caller cancels)."""
+        self._offload.wait()
+        self._offload.release()
 
     def cancel(self) -> None:
         """After an error: drop the batches not yet stored and wait for the running one."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        # The error being handled matters more than the cache size of a connection
-        # that is about to be rolled back.
-        with contextlib.suppress(Exception):
-            self._restore_cache()
-
-    def _restore_cache(self) -> None:
-        if self._cache is not None:
-            self._cache.restore()
-            self._cache = None
+        self._offload.cancel()
 
 
 def list_imports(session: Session, period: str | None = None) -> list[ImportInfo]:

@@ -25,7 +25,6 @@ assigned under it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import sqlite3
 import sys
@@ -43,7 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from ledger.accounts import AccountCache
-from ledger.bulkwork import InOrder, SmallPageCache
+from ledger.bulkwork import Offload
 from ledger.errors import (
     Conflict,
     IdempotencyConflict,
@@ -518,9 +517,10 @@ class _Writer:
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.totals: dict[tuple[int, str, str, str | None], list[int]] = {}
-        self._worker: InOrder | None = None
+        # One part waits while one is stored: enough to overlap, and memory stays low
+        # (a part can be a whole chunk of post_many on PostgreSQL).
+        self._offload = Offload("journal", backlog=1)
         self._dbapi: Any = None
-        self._cache: SmallPageCache | None = None
 
     def write(self, prepared: Sequence[tuple[EntryDraft, str]]) -> list[PostedEntry]:
         posted_at = _now()
@@ -613,20 +613,17 @@ class _Writer:
         """Insert the rows now, or hand them to the worker (the lists are its from then on)."""
         if not postings and not entries:
             return
-        if self._worker is None and (
+        if not self._offload.active and (
             len(postings) < _BACKGROUND_POSTINGS or (self.postgres and not self.pipelined)
         ):
             self._insert(self._connection(), postings, entries)
             return
-        if self._worker is None:
-            dbapi = self._connection()
-            if not self.postgres:
-                self._cache = SmallPageCache(dbapi)
-                self._cache.hold()
-            # One part waits while one is stored: enough to overlap, and memory stays low
-            # (each part can be a whole chunk of post_many on PostgreSQL).
-            self._worker = InOrder("journal", backlog=1, guard=self.session.connection())
-        self._worker.submit(partial(self._insert, self._dbapi, postings, entries))
+        self._offload.submit(
+            partial(self._insert, self._connection(), postings, entries),
+            connection=self.session.connection(),
+            dbapi=self._connection(),
+            sqlite=not self.postgres,
+        )
 
     def _connection(self) -> Any:
         if self._dbapi is None:
@@ -637,24 +634,11 @@ class _Writer:
     def sync(self) -> None:
         """Wait until every row handed to the worker is stored; raise what it raised
         (the caller then cancels)."""
-        if self._worker is not None:
-            self._worker.finish()
-            self._worker = None
+        self._offload.wait()
 
     def cancel(self) -> None:
         """After an error: drop the rows not yet stored, wait for the part being stored."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        # The error being handled matters more than the cache size of a connection
-        # that is about to be rolled back.
-        with contextlib.suppress(Exception):
-            self._restore_cache()
-
-    def _restore_cache(self) -> None:
-        if self._cache is not None:
-            self._cache.restore()
-            self._cache = None
+        self._offload.cancel()
 
     def _insert(
         self, dbapi: Any, postings: list[tuple[Any, ...]], entries: list[tuple[Any, ...]]
@@ -683,7 +667,7 @@ class _Writer:
         head's trigger checks the whole write: balance, periods, no late legs)."""
         self.sync()
         if not self.entries:
-            self._restore_cache()
+            self._offload.release()
             return
         rows = []
         for (account_id, period, ccy, memo), (units, n) in sorted(
@@ -731,7 +715,7 @@ class _Writer:
             ) from None
         self.session.expire(self.head)
         self.totals = {}
-        self._restore_cache()  # after the head's check has read the write back
+        self._offload.release()  # after the head's check has read the write back
 
 
 POSTING_COLS = (

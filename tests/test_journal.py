@@ -635,7 +635,10 @@ def test_bulk_writes_hold_the_sqlite_page_cache_small_and_give_it_back(
 
     with sqlite_database.write() as s:
         before = cache_size(s)
-        journal.post_many(s, (entry(f"a{i}", "1") for i in range(12)), chunk=3)
+        # a new period half-way makes the writer wait for its worker, then start another
+        drafts = [entry(f"a{i}", "1") for i in range(6)]
+        drafts += [entry(f"a{i}", "1", period="2026-11") for i in range(6, 12)]
+        journal.post_many(s, iter(drafts), chunk=3)
         assert cache_size(s) == before
     failing = [entry(f"b{i}", "1") for i in range(12)] + [entry("a0", "1")]  # already posted
     with pytest.raises(IdempotencyConflict), sqlite_database.write() as s:
