@@ -41,11 +41,15 @@ def collector_paused() -> Iterator[None]:
 class SmallPageCache:
     """Hold a SQLite connection's page cache small while a bulk job appends rows.
 
-    Rows appended in id order touch only the right edge of a table and of its
-    indexes, so a few MiB of cache store them as fast as the connection's full
-    cache (128 MiB), which would only hold written pages until the commit: a
-    million-line import or a million-entry bulk post peaked 135 MB higher with
-    it. :meth:`restore` gives the connection its size back. Not for PostgreSQL.
+    Rows appended in id order go to the right edge of a table and of its id-ordered
+    indexes; other indexes (postings by account, entries by period) take them at
+    one leaf per key. With the few keys of an import, a split or the bulk-post
+    benchmark, 8 MiB of cache stored them as fast as the connection's 128 MiB,
+    which would only have held written pages until the commit (a bulk post of
+    600,000 entries peaked 135 MB higher with it). A write over thousands of
+    distinct accounts was not measured. :meth:`restore` gives the connection its
+    size back, and the pool does so again when the connection is returned
+    (``ledger.db``). Not for PostgreSQL.
     """
 
     KIB = 8192
@@ -58,8 +62,8 @@ class SmallPageCache:
         size = int(self._dbapi.execute("PRAGMA cache_size").fetchone()[0])
         page = int(self._dbapi.execute("PRAGMA page_size").fetchone()[0])
         if self._saved is None and (-size * 1024 if size < 0 else size * page) > self.KIB * 1024:
+            self._saved = size  # first: an interruption between the two still restores
             self._dbapi.execute(f"PRAGMA cache_size = -{self.KIB}")
-            self._saved = size
 
     def restore(self) -> None:
         if self._saved is not None:
@@ -107,19 +111,24 @@ class Offload:
 
     def release(self) -> None:
         """Give the page cache its size back (after wait, once the write is read back)."""
+        assert self._worker is None, "release() while the worker may use the connection"
         if self._cache is not None:
             self._cache.restore()
             self._cache = None
 
     def cancel(self) -> None:
-        """After an error: drop the calls not yet run, wait for the running one, release."""
-        if self._worker is not None:
-            self._worker.cancel()
-            self._worker = None
-        # The error being handled matters more than the cache size of a connection
-        # that is about to be rolled back.
-        with contextlib.suppress(Exception):
-            self.release()
+        """After an error: drop the calls not yet run, wait for the running one, release
+        (also when Ctrl-C comes while it waits)."""
+        try:
+            if self._worker is not None:
+                self._worker.cancel()  # waits until the worker has ended, even on Ctrl-C
+        finally:
+            if self._worker is not None and not self._worker.running:
+                self._worker = None
+            # The error being handled matters more than the cache size; the pool sets
+            # it again when the connection is returned.
+            with contextlib.suppress(Exception):
+                self.release()
 
 
 class InOrder:

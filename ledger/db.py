@@ -47,6 +47,10 @@ def resolve_url(url: str | None) -> str:
     return raw
 
 
+SQLITE_CACHE_KIB = 131072
+"""Page cache of a SQLite connection (128 MiB): index pages of a large ledger stay in memory."""
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite recipe).
     dbapi_conn.isolation_level = None
@@ -55,9 +59,16 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=60000")
-    cur.execute("PRAGMA cache_size=-131072")  # 128 MiB: bulk index inserts stay in memory
+    cur.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
+
+
+def _sqlite_cache_back(dbapi_conn: Any, _record: Any) -> None:
+    """A connection goes back to the pool with its own cache size, whatever a bulk
+    write that ended on an error left it at (see ledger.bulkwork.SmallPageCache)."""
+    if dbapi_conn is not None:
+        dbapi_conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
 
 
 def _sqlite_begin(conn: Connection) -> None:
@@ -81,6 +92,7 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
+            event.listen(self.engine, "checkin", _sqlite_cache_back)
 
     @property
     def is_sqlite(self) -> bool:

@@ -494,11 +494,12 @@ class _Writer:
     It also sums what the write moves per account, period, currency and (on party
     accounts) memo, and appends those sums to ``account_total`` when it finishes.
 
-    Large writes are stored on a worker thread (:class:`ledger.bulkwork.InOrder`):
+    Large writes are stored on a worker thread (:class:`ledger.bulkwork.Offload`):
     the database stores one part while the next one is made (the drivers let go
     of the GIL while the database works). Until :meth:`sync` (or :meth:`finish`,
     or :meth:`cancel` after an error) the session must not be used; the worker's
-    guard refuses any statement meanwhile.
+    guard refuses any statement meanwhile. On SQLite the page cache is held small
+    from the first part until :meth:`finish` has advanced the head (or :meth:`cancel`).
     """
 
     def __init__(
@@ -517,8 +518,9 @@ class _Writer:
         self.postings = 0
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self.totals: dict[tuple[int, str, str, str | None], list[int]] = {}
-        # One part waits while one is stored: enough to overlap, and memory stays low
-        # (a part can be a whole chunk of post_many on PostgreSQL).
+        # At most one part waits in the queue while one is stored (and the next is being
+        # made): enough to overlap, and memory stays low (on PostgreSQL a part is a whole
+        # chunk of post_many).
         self._offload = Offload("journal", backlog=1)
         self._dbapi: Any = None
 
@@ -637,7 +639,8 @@ class _Writer:
         self._offload.wait()
 
     def cancel(self) -> None:
-        """After an error: drop the rows not yet stored, wait for the part being stored."""
+        """After an error: drop the rows not yet stored, wait for the part being stored,
+        give the page cache its size back."""
         self._offload.cancel()
 
     def _insert(

@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
 from ledger import journal
-from ledger.bulkwork import ConnectionBusy, SmallPageCache
-from ledger.db import Database
+from ledger.bulkwork import ConnectionBusy, InOrder, SmallPageCache
+from ledger.db import SQLITE_CACHE_KIB, Database
 from ledger.errors import (
     Conflict,
     IdempotencyConflict,
@@ -648,3 +648,41 @@ def test_bulk_writes_hold_the_sqlite_page_cache_small_and_give_it_back(
             assert cache_size(s) == before
     assert held == [-SmallPageCache.KIB, -SmallPageCache.KIB]
     assert before < -SmallPageCache.KIB  # the connection's own cache is larger
+
+
+def test_ctrl_c_while_a_failed_bulk_write_is_cancelled_still_gives_the_cache_back(
+    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 4)
+    cancel = InOrder.cancel
+
+    def cancel_then_ctrl_c(self: InOrder) -> None:
+        cancel(self)
+        raise KeyboardInterrupt  # as if Ctrl-C came while cancel() waited
+
+    monkeypatch.setattr(InOrder, "cancel", cancel_then_ctrl_c)
+
+    def drafts() -> Iterator[EntryDraft]:
+        for i in range(12):
+            yield entry(f"c{i}", "1")
+        raise RuntimeError("the drafts' source failed")
+
+    with sqlite_database.write() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert raw is not None
+        before = raw.execute("PRAGMA cache_size").fetchone()[0]
+        with pytest.raises(KeyboardInterrupt):
+            journal.post_many(s, drafts(), chunk=3)
+        assert raw.execute("PRAGMA cache_size").fetchone()[0] == before
+        s.rollback()
+
+
+def test_the_pool_gives_a_connection_its_cache_back(sqlite_database: Database) -> None:
+    with sqlite_database.write() as s:
+        raw = s.connection().connection.dbapi_connection
+        assert raw is not None
+        raw.execute("PRAGMA cache_size = -100")  # as a bulk write that ended badly might
+    with sqlite_database.read() as s:
+        again = s.connection().connection.dbapi_connection
+        assert again is not None
+        assert again.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
