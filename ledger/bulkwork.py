@@ -166,6 +166,7 @@ class InOrder:
         self._failed = False  # a call raised: drop the rest
         self._cancelled = False
         self._stopped = False
+        self._halted = False  # stopped by the guard: calls were dropped
         self._guarded: Connection | None = None
         # Set by the worker as it ends. Not Thread.join(): in Python 3.11 a join cut short
         # by Ctrl-C can mark a thread that still runs as stopped.
@@ -213,9 +214,15 @@ class InOrder:
         self._calls.put(call)
 
     def finish(self) -> None:
-        """Wait for every call to have run; raise the first error one of them raised."""
+        """Wait for every call to have run; raise the first error one of them raised (or
+        :class:`ConnectionBusy` if the guard stopped the worker: calls were dropped)."""
         self._stop()
         self._raise()
+        if self._halted:
+            raise ConnectionBusy(
+                "the bulk writer was stopped by a statement, commit or rollback on its"
+                " connection; what it had not stored yet was dropped"
+            )
 
     def cancel(self) -> None:
         """Drop the calls not yet run, wait for the running one, and forget any error."""
@@ -274,6 +281,7 @@ class InOrder:
             return False
         self._cancelled = True
         self._stopped = True
+        self._halted = True
         _drain(self._calls)
         self._calls.put(None)
         self._ended.wait()

@@ -221,6 +221,8 @@ def test_the_guard_stops_the_worker_before_the_connection_is_used(
                     session.commit()
         assert done == ["running"]  # the running call ended first; the waiting one dropped
         assert not worker.running
+        with pytest.raises(ConnectionBusy, match="dropped"):
+            worker.finish()  # an owner that goes on is told its calls were dropped
         worker.cancel()
         assert not event.contains(
             connection, "before_cursor_execute", worker._on_before_cursor_execute
