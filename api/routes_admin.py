@@ -42,7 +42,7 @@ from api.schemas import (
 )
 from ledger import balances, idempotency, imports, payouts, splits, suspense
 from ledger.db import Database
-from ledger.errors import InputError, PayloadTooLarge
+from ledger.errors import InputError, PayloadTooLarge, Problem
 from ledger.idempotency import StoredResponse
 
 router = APIRouter(
@@ -112,10 +112,41 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-def _as_uploaded(exc: InputError, temp_path: str, name: str) -> InputError:
-    """The same problems, naming the uploaded file rather than the server's temp path."""
-    problems = [replace_field(p, file=name) if p.file == temp_path else p for p in exc.problems]
+def _as_uploaded(
+    exc: InputError, temp_path: str, name: str, rates_path: str | None = None
+) -> InputError:
+    """The same problems, naming the uploaded file (and the ``rate`` parameters) rather
+    than the server's temp paths."""
+    problems = []
+    for p in exc.problems:
+        if p.file == temp_path:
+            p = replace_field(p, file=name)
+        elif rates_path and p.file == rates_path:
+            # line k + 1 of the rates made from the parameters is the k-th `rate`
+            p = replace_field(p, file="rate", line=p.line - 1 if p.line else None)
+        problems.append(p)
     return InputError(problems, truncated=exc.truncated)
+
+
+def _rates_csv(rates: list[str], period: str | None) -> str | None:
+    """The ``rate`` parameters (``CUR=RATE``) as the rates file `royalty import --fx` reads;
+    ``parse_rates`` checks the currencies and numbers."""
+    if not rates:
+        return None
+    problems = []
+    if period is None:
+        problems.append(
+            Problem("rate", None, "period", "exchange rates are for a period: give period=YYYY-MM")
+        )
+    rows = []
+    for i, text in enumerate(rates, start=1):
+        code, _, value = text.partition("=")  # without "=", parse_rates finds no rate
+        if any(c in text for c in ',"\r\n'):
+            problems.append(Problem("rate", i, None, f"{text!r}: write CUR=RATE, e.g. EUR=1.0812"))
+        rows.append(f"{period},{code.strip()},{value.strip()}")
+    if problems:
+        raise InputError(problems)
+    return "period,currency,rate\n" + "\n".join(rows) + "\n"
 
 
 @router.post(
@@ -140,11 +171,21 @@ async def upload_import(
     fmt: Annotated[str, Query(max_length=32)] = "auto",
     source: Annotated[str | None, Query(max_length=100)] = None,
     period: OptionalPeriod = None,
+    rate: Annotated[
+        list[str] | None,
+        Query(
+            max_length=64,
+            description="exchange rate CUR=RATE (1 CUR = RATE in the ledger currency) for"
+            " the period, as in `royalty import --fx`; repeat per currency; needs period",
+            examples=["EUR=1.0812"],
+        ),
+    ] = None,
     replace: bool = False,
     dry_run: bool = False,
 ) -> Response:
     """The raw file is the request body. It is streamed to disk (refused with 413 past
     the size limit) and imported by the same service as `royalty import`."""
+    rates_csv = _rates_csv(rate or [], period)
     database = get_database(request)
     limit: int = request.app.state.max_upload_bytes
     declared = request.headers.get("content-length")
@@ -171,7 +212,14 @@ async def upload_import(
             period or "",
             str(replace),
             str(dry_run),
+            rates_csv or "",
         )
+        fx_path = None
+        if rates_csv is not None:
+            fx_path = Path(tmp) / "rates.csv"  # beside the upload, whose name is its own
+            if fx_path == path:
+                fx_path = Path(tmp) / "rates-query.csv"
+            fx_path.write_text(rates_csv, encoding="utf-8")
 
         def work(session: Session) -> tuple[int, Any]:
             try:
@@ -182,11 +230,12 @@ async def upload_import(
                     fmt=fmt,
                     source=source,
                     period=period,
+                    fx_path=fx_path,
                     replace=replace,
                     dry_run=dry_run,
                 )
             except InputError as exc:
-                raise _as_uploaded(exc, str(path), name) from None
+                raise _as_uploaded(exc, str(path), name, str(fx_path)) from None
             return (200 if dry_run else 201), summary
 
         return await run_in_threadpool(

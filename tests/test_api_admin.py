@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.routes_admin import safe_filename
 from ledger.db import Database
+from ledger.imports import import_file
 from tests.api_support import Seeded, client, seed
 from tests.fixtures_revenue import (
     UNKNOWN_ISRC,
@@ -18,7 +22,10 @@ from tests.fixtures_revenue import (
     Block,
     Usage,
     dsr_text,
+    sample_dsr_gb_text,
     sample_dsr_us_text,
+    write_rates,
+    write_text,
 )
 
 DSR_NAME = (
@@ -34,7 +41,7 @@ def _upload(
     *,
     name: str = DSR_NAME,
     key: str | None = None,
-    **params: str,
+    **params: str | list[str],
 ) -> httpx.Response:
     headers = tokens.bearer(tokens.admin) | {"Content-Type": "application/octet-stream"}
     if key:
@@ -93,6 +100,51 @@ def test_a_bad_file_lists_every_problem_with_file_and_line(database: Database) -
     first = body["problems"][0]
     assert first["file"] == DSR_NAME and isinstance(first["line"], int)
     assert first["where"] == f"{DSR_NAME}:{first['line']}"
+    assert http.get("/api/admin/imports", headers=tokens.bearer(tokens.admin)).json() == []
+
+
+def test_an_upload_in_another_currency_takes_its_rates_as_parameters(
+    database: Database, tmp_path: Path
+) -> None:
+    # The same figures as `royalty import --fx`: the rates become the period's rates file.
+    tokens = seed(database)
+    http = client(database)
+    gb = sample_dsr_gb_text()
+    path = write_text(tmp_path / "gb.tsv", gb)
+    rates = write_rates(tmp_path / "rates.csv", "period,currency,rate\n2026-10,GBP,1.2644\n")
+    with database.read() as s:
+        expected = import_file(s, path, period="2026-10", fx_path=rates, dry_run=True)
+    assert expected.ledger_total != expected.totals["GBP"]  # converted, not copied
+
+    unpriced = _upload(http, tokens, gb.encode(), period="2026-10")
+    assert unpriced.status_code == 422 and "GBP" in unpriced.text  # never a guess
+
+    response = _upload(http, tokens, gb.encode(), period="2026-10", rate=["GBP=1.2644"])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert Decimal(body["ledger_total"]) == expected.ledger_total
+    assert body["totals"] == {"GBP": "6488.20"}
+    with database.read() as s:
+        kept = s.execute(text("SELECT DISTINCT original_currency, fx_rate FROM revenue_line")).all()
+    assert [tuple(r) for r in kept] == [("GBP", "1.2644")]
+
+
+def test_bad_rate_parameters_are_named_one_by_one_and_nothing_is_imported(
+    database: Database,
+) -> None:
+    tokens = seed(database)
+    http = client(database)
+    gb = sample_dsr_gb_text().encode()
+    response = _upload(http, tokens, gb, period="2026-10", rate=["GBP=abc", "XX=1.5", "GBP 1.2"])
+    assert response.status_code == 422
+    problems = response.json()["problems"]
+    assert all(p["file"] == "rate" for p in problems)
+    assert {p["line"] for p in problems} == {1, 2, 3}  # each parameter, all in one answer
+    assert {(p["line"], p["field"]) for p in problems} >= {(1, "rate"), (2, "currency")}
+    no_period = _upload(http, tokens, gb, rate=["GBP=1.2644"])
+    assert no_period.status_code == 422 and "period" in no_period.text
+    comma = _upload(http, tokens, gb, period="2026-10", rate=["GBP=1,26"])
+    assert comma.status_code == 422 and comma.json()["problems"][0]["line"] == 1
     assert http.get("/api/admin/imports", headers=tokens.bearer(tokens.admin)).json() == []
 
 
