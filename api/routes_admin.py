@@ -235,7 +235,8 @@ async def upload_import(
                     dry_run=dry_run,
                 )
             except InputError as exc:
-                raise _as_uploaded(exc, str(path), name, str(fx_path)) from None
+                rates_path = str(fx_path) if fx_path is not None else None
+                raise _as_uploaded(exc, str(path), name, rates_path) from None
             return (200 if dry_run else 201), summary
 
         return await run_in_threadpool(
