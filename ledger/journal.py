@@ -615,15 +615,16 @@ class _Writer:
         """Insert the rows now, or hand them to the worker (the lists are its from then on)."""
         if not postings and not entries:
             return
+        dbapi = self._connection()
         if not self._offload.active and (
             len(postings) < _BACKGROUND_POSTINGS or (self.postgres and not self.pipelined)
         ):
-            self._insert(self._connection(), postings, entries)
+            self._insert(dbapi, postings, entries)
             return
         self._offload.submit(
-            partial(self._insert, self._connection(), postings, entries),
+            partial(self._insert, dbapi, postings, entries),
             connection=self.session.connection(),
-            dbapi=self._connection(),
+            dbapi=dbapi,
             sqlite=not self.postgres,
         )
 
