@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors, routes_admin, routes_holder, web
-from ledger.db import Database
+from ledger.store.db import Database
 
 DEFAULT_MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 MAX_BODY_BYTES = 1024 * 1024  # JSON and form bodies; revenue files go to the upload route

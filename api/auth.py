@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.db import Database
-from ledger.tokens import Forbidden, Principal, authenticate
+from ledger.store.db import Database
+from ledger.store.tokens import Forbidden, Principal, authenticate
 
 COOKIE_NAME = "royalty_token"
 

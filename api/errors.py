@@ -1,6 +1,6 @@
 """One place that turns errors into HTTP responses (RFC 9457 problem JSON).
 
-Every :class:`~ledger.errors.LedgerError` carries its own status, code and
+Every :class:`~ledger.domain.errors.LedgerError` carries its own status, code and
 title; this module only translates. Validation errors from request parsing
 become 422 in the same shape, so a client reads one format whatever went
 wrong. Unexpected exceptions become a 500 without internals (logged here).
@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ledger.errors import InputError, LedgerError, Problem
+from ledger.domain.errors import InputError, LedgerError, Problem
 
 log = logging.getLogger("royalty.api")
 MEDIA_TYPE = "application/problem+json"

@@ -40,10 +40,11 @@ from api.schemas import (
     errors,
     plain,
 )
-from ledger import balances, idempotency, imports, payouts, splits, suspense
-from ledger.db import Database
-from ledger.errors import InputError, PayloadTooLarge, Problem
-from ledger.idempotency import StoredResponse
+from ledger.domain.errors import InputError, PayloadTooLarge, Problem
+from ledger.services import balances, imports, payouts, splits, suspense
+from ledger.store import idempotency
+from ledger.store.db import Database
+from ledger.store.idempotency import StoredResponse
 
 router = APIRouter(
     prefix="/api/admin",

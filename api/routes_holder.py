@@ -24,9 +24,9 @@ from api.schemas import (
     errors,
     plain,
 )
-from ledger import balances, statements_service
-from ledger.errors import InvalidPeriod, NotFound
-from ledger.models import Party
+from ledger.domain.errors import InvalidPeriod, NotFound
+from ledger.services import balances, statements
+from ledger.store.models import Party
 
 router = APIRouter(prefix="/api/me", tags=["rights-holder"], responses=errors(401, 403))
 
@@ -66,7 +66,7 @@ def my_balances(request: Request, party_id: str) -> Any:
 
 def my_statements(request: Request, party_id: str) -> Any:
     with get_database(request).read() as session:
-        return plain(statements_service.list_statements(session, party_id))
+        return plain(statements.list_statements(session, party_id))
 
 
 def statement_download(request: Request, party_id: str, period: str, fmt: str) -> Response:
@@ -75,7 +75,7 @@ def statement_download(request: Request, party_id: str, period: str, fmt: str) -
         raise NotFound(f"no {fmt} statement for period {period}")
     try:
         with get_database(request).read() as session:
-            found = statements_service.statement_file(session, party_id, period, fmt)
+            found = statements.statement_file(session, party_id, period, fmt)
             party = session.get(Party, party_id)
             name = party.name if party is not None else party_id
     except (NotFound, InvalidPeriod):

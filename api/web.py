@@ -20,8 +20,8 @@ from fastapi.templating import Jinja2Templates
 
 from api.auth import COOKIE_NAME, authenticate_token, get_database
 from api.routes_holder import my_balances, my_statements, party_name, statement_download
-from ledger.errors import LedgerError, NotFound, Unauthorized
-from ledger.tokens import MAX_TOKEN_LENGTH, Principal
+from ledger.domain.errors import LedgerError, NotFound, Unauthorized
+from ledger.store.tokens import MAX_TOKEN_LENGTH, Principal
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))

@@ -84,9 +84,10 @@ def _catalog(holders: int, isrcs: list[str]) -> tuple[str, str]:
 def prepare(work: Path, holders: int, lines: int, *, draft: bool) -> tuple[str, dict[str, str]]:
     """A ledger with one split month and a token per holder; returns (url, {party: token})."""
     from benchmarks.gen_dsr import _isrc, generate_dsr
-    from ledger import catalog_store, imports, journal, settings, splits, statements_service
-    from ledger import tokens as token_service
-    from ledger.db import Database, upgrade
+    from ledger.services import imports, splits, statements
+    from ledger.store import documents, journal, settings
+    from ledger.store import tokens as token_service
+    from ledger.store.db import Database, upgrade
 
     isrcs = [_isrc(b) for b in range(max(holders * 4, 20))]
     url = f"sqlite:///{work / 'bench.db'}"
@@ -99,8 +100,8 @@ def prepare(work: Path, holders: int, lines: int, *, draft: bool) -> tuple[str, 
     out: dict[str, str] = {}
     with database.write() as session:
         settings.initialise(session, "USD")
-        catalog_store.load_catalog(session, catalog_text, "catalog.yaml")
-        catalog_store.load_agreements(session, agreements_text, "agreements.yaml")
+        documents.load_catalog(session, catalog_text, "catalog.yaml")
+        documents.load_agreements(session, agreements_text, "agreements.yaml")
         imports.import_file(session, dsr, fx_path=rates, period=PERIOD)
         splits.run_split(session, PERIOD)
         for i in range(holders):
@@ -109,7 +110,7 @@ def prepare(work: Path, holders: int, lines: int, *, draft: bool) -> tuple[str, 
     if not draft:
         with database.write() as session:
             journal.close_period(session, PERIOD)
-            statements_service.write_statements(session, PERIOD, work / "issued")
+            statements.write_statements(session, PERIOD, work / "issued")
     database.dispose()
     return url, out
 

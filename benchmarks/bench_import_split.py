@@ -137,7 +137,7 @@ def main() -> None:
                 from sqlalchemy import create_engine, text
                 from sqlalchemy.engine import make_url
 
-                from ledger.db import resolve_url
+                from ledger.store.db import resolve_url
 
                 admin = create_engine(resolve_url(args.pg), isolation_level="AUTOCOMMIT")
                 name = f"rl_bench_{uuid.uuid4().hex[:8]}"

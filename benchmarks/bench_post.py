@@ -21,10 +21,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger import journal
-from ledger.db import Database, resolve_url, upgrade
-from ledger.journal import EntryDraft, Leg
-from ledger.models import Party
+from ledger.store import journal
+from ledger.store.db import Database, resolve_url, upgrade
+from ledger.store.journal import EntryDraft, Leg
+from ledger.store.models import Party
 
 
 def drafts(n: int) -> Iterator[EntryDraft]:

@@ -16,7 +16,7 @@ Prints, for the same lines:
 * resolve: the full resolution with exact amounts (Part values summing to
   each line's amount), one allocation per step per line;
 * split_units: the same allocation as integer units of 10^-10, the form the
-  ledger stores (``ledger.money.to_parts``), for bulk posting.
+  ledger stores (``ledger.domain.money.to_parts``), for bulk posting.
 
 Usage: ``python benchmarks/bench_rules.py [--lines 1000000] [--seed 7]``.
 Money is Decimal throughout; no float touches an amount.
@@ -30,12 +30,12 @@ import time
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.agreements import parse_agreements
-from ledger.attribution import AttributionReport, AttributionWeight
-from ledger.catalog import Catalog, Contribution, Party, Track
-from ledger.identifiers import countries
-from ledger.money import to_units
-from ledger.rules import LineContext, Resolver
+from ledger.domain.agreements import parse_agreements
+from ledger.domain.attribution import AttributionReport, AttributionWeight
+from ledger.domain.catalog import Catalog, Contribution, Party, Track
+from ledger.domain.identifiers import countries
+from ledger.domain.money import to_units
+from ledger.domain.rules import LineContext, Resolver
 
 TRACKS = 2_000
 AGREEMENTS = 50

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ledger.statement import (
+from ledger.domain.statement import (
     Movement,
     Operator,
     PartyInfo,

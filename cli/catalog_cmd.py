@@ -9,7 +9,7 @@ import typer
 
 from cli.context import state
 from cli.output import console, print_json
-from ledger.errors import InputError
+from ledger.domain.errors import InputError
 
 catalog_app = typer.Typer(help="Parties, tracks and contributions.", no_args_is_help=True)
 agreements_app = typer.Typer(help="Versioned split agreements.", no_args_is_help=True)
@@ -19,7 +19,7 @@ FileArg = Annotated[Path, typer.Argument(help="YAML file.", exists=False)]
 
 
 def _read(path: Path) -> str:
-    from ledger.errors import Problem
+    from ledger.domain.errors import Problem
 
     try:
         return path.read_text(encoding="utf-8-sig")
@@ -37,11 +37,11 @@ def catalog_load(file: FileArg) -> None:
 
     Example: royalty catalog load examples/catalog.yaml
     """
-    from ledger import catalog_store
+    from ledger.store import documents
 
     text = _read(file)
     with state().ledger().write() as session:
-        result = catalog_store.load_catalog(session, text, str(file))
+        result = documents.load_catalog(session, text, str(file))
     note = " (unchanged)" if result.unchanged else ""
     console.print(
         f"Catalog loaded{note}: {result.parties} parties, {result.tracks} tracks, "
@@ -55,11 +55,11 @@ def agreements_load(file: FileArg) -> None:
 
     Example: royalty agreements load examples/agreements.yaml
     """
-    from ledger import catalog_store
+    from ledger.store import documents
 
     text = _read(file)
     with state().ledger().write() as session:
-        result = catalog_store.load_agreements(session, text, str(file))
+        result = documents.load_agreements(session, text, str(file))
     note = " (unchanged)" if result.unchanged else ""
     console.print(f"Agreements loaded{note}: {', '.join(result.agreements)}.")
 
@@ -70,11 +70,11 @@ def agreements_check(file: FileArg) -> None:
 
     Example: royalty agreements check examples/agreements.yaml
     """
-    from ledger import catalog_store
+    from ledger.store import documents
 
     text = _read(file)
     with state().ledger().read() as session:
-        problems = catalog_store.check_agreement_file(session, text, str(file))
+        problems = documents.check_agreement_file(session, text, str(file))
     if problems:
         raise InputError(problems)
     console.print(f"{file}: OK")
@@ -98,20 +98,20 @@ def agreements_explain(
     """
     from datetime import date
 
-    from ledger import catalog_store, settings
-    from ledger.errors import InvalidPeriod
-    from ledger.identifiers import normalise_isrc, normalise_territory
-    from ledger.periods import parse_period
-    from ledger.rules import LineContext, explain
+    from ledger.domain.errors import InvalidPeriod
+    from ledger.domain.identifiers import normalise_isrc, normalise_territory
+    from ledger.domain.periods import parse_period
+    from ledger.domain.rules import LineContext, explain
+    from ledger.store import documents, settings
 
     try:
         month = parse_period(period) if period else date.today().strftime("%Y-%m")
     except InvalidPeriod:
         raise
     with state().ledger().read() as session:
-        catalog = catalog_store.current_catalog(session)
-        agreements = catalog_store.stored_agreements(session, catalog)
-        reports = catalog_store.attribution_reports(session, catalog)
+        catalog = documents.current_catalog(session)
+        agreements = documents.stored_agreements(session, catalog)
+        reports = documents.attribution_reports(session, catalog)
         ccy = settings.ledger_currency(session)
     ctx = LineContext.example(
         normalise_isrc(isrc),
@@ -138,10 +138,10 @@ def attribution_load(
 
     Example: royalty attribution load examples/attribution-2026-10.csv --period 2026-10
     """
-    from ledger import catalog_store
+    from ledger.store import documents
 
     text = _read(file)
     with state().ledger().write() as session:
-        result = catalog_store.load_attribution(session, text, str(file), period)
+        result = documents.load_attribution(session, text, str(file), period)
     note = " (unchanged)" if result.unchanged else ""
     console.print(f"Attribution for {result.period} loaded{note}: {result.licensors} licensors.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ledger.db import Database
+    from ledger.store.db import Database
 
 
 class AppState:
@@ -19,7 +19,7 @@ class AppState:
 
     def database(self) -> Database:
         if self._db is None:
-            from ledger.db import Database
+            from ledger.store.db import Database
 
             self._db = Database(self.url)
         return self._db

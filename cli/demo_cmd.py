@@ -22,14 +22,16 @@ def demo_command(
 
     Example: royalty demo --out royalty-demo
     """
-    from ledger import demo
-    from ledger.money import to_text
-    from ledger.statement import round_display
+    from cli import demo_month
+    from ledger.domain.money import to_text
+    from ledger.domain.statement import round_display
 
-    result = demo.run_demo(out, force=force, progress=lambda msg: err_console.print(f"... {msg}"))
+    result = demo_month.run_demo(
+        out, force=force, progress=lambda msg: err_console.print(f"... {msg}")
+    )
     ccy = result.currency
     table(
-        f"Walk My Walk, {demo.PERIOD}: what each party earned (after fees), was paid and carries forward ({ccy})",
+        f"Walk My Walk, {demo_month.PERIOD}: what each party earned (after fees), was paid and carries forward ({ccy})",
         ["Party", "Role", "Earned after fees", "Recouped", "Paid", "Carried forward"],
         [
             (

@@ -38,7 +38,7 @@ def import_command(
 
     Example: royalty import DSR_*.tsv distrokid.tsv --period 2026-10 --fx rates-2026-10.csv
     """
-    from ledger import imports
+    from ledger.services import imports
 
     db = state().ledger()
     results = []
@@ -89,7 +89,7 @@ def suspense_list(
 
     Example: royalty suspense list --json
     """
-    from ledger import suspense
+    from ledger.services import suspense
 
     with state().ledger().read() as session:
         items = suspense.list_suspense(session)
@@ -115,7 +115,7 @@ def suspense_resolve(
 
     Example: royalty catalog load catalog.yaml && royalty suspense resolve
     """
-    from ledger import suspense
+    from ledger.services import suspense
 
     with state().ledger().write() as session:
         result = suspense.resolve_suspense(session, period=period)

@@ -23,7 +23,7 @@ def trial_balance(
 
     Example: royalty ledger trial-balance --json
     """
-    from ledger import journal
+    from ledger.store import journal
 
     with state().ledger().read() as session:
         tb = journal.trial_balance(session, up_to_period=period)
@@ -70,7 +70,7 @@ def verify() -> None:
 
     Example: royalty ledger verify
     """
-    from ledger import journal
+    from ledger.store import journal
 
     with state().ledger().read() as session:
         report = journal.verify(session)
@@ -95,8 +95,8 @@ def trace(
 
     Example: royalty ledger trace --party rust --period 2026-10   then   royalty ledger trace 42
     """
-    from ledger import trace as trace_mod
-    from ledger.errors import InvalidPeriod
+    from ledger.domain.errors import InvalidPeriod
+    from ledger.services import trace as trace_mod
 
     with state().ledger().read() as session:
         if posting is None:

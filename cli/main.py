@@ -1,7 +1,7 @@
 """The `royalty` command: one Typer app, one module per command group.
 
 Every command parses its options, calls one service in ``ledger``, and prints.
-User errors (:class:`ledger.errors.LedgerError`) become one line on stderr and
+User errors (:class:`ledger.domain.errors.LedgerError`) become one line on stderr and
 exit code 1; problems in an input file are listed one per line.
 
 Start-up is kept short: the command modules import their ``ledger`` services
@@ -29,7 +29,7 @@ from cli import (
 )
 from cli.context import close_state, set_state, state
 from cli.output import console, err_console
-from ledger.errors import InputError, LedgerError
+from ledger.domain.errors import InputError, LedgerError
 
 app = typer.Typer(
     name="royalty",
@@ -84,8 +84,9 @@ def init(
 
     Example: royalty init --currency USD
     """
-    from ledger import db as dbmod
-    from ledger import money, settings
+    from ledger.domain import money
+    from ledger.store import db as dbmod
+    from ledger.store import settings
 
     money.currency(currency)  # refuse a bad code before touching the database
     database = state().database()

@@ -48,7 +48,7 @@ def to_json(data: Any) -> str:
     """JSON with every amount as an exact string, never a number."""
     import json
 
-    from ledger.jsonable import plain
+    from ledger.domain.jsonable import plain
 
     return json.dumps(plain(data), indent=2, ensure_ascii=False, default=str)
 
@@ -58,7 +58,7 @@ def print_json(data: Any) -> None:
 
 
 def amount(value: Decimal) -> str:
-    from ledger.money import to_text
+    from ledger.domain.money import to_text
 
     return to_text(value)
 
@@ -72,7 +72,7 @@ def table(
 ) -> None:
     from rich.table import Table
 
-    from ledger.money import to_text
+    from ledger.domain.money import to_text
 
     t = Table(title=title, show_lines=False, title_justify="left")
     for col in columns:

@@ -26,7 +26,7 @@ def split_command(
 
     Example: royalty split --period 2026-10 --dry-run
     """
-    from ledger import splits
+    from ledger.services import splits
 
     db = state().ledger()
     with db.read() if dry_run else db.write() as session:
@@ -70,7 +70,7 @@ def pay_command(
 
     Example: royalty pay --period 2026-10 --dry-run
     """
-    from ledger import payouts
+    from ledger.services import payouts
 
     db = state().ledger()
     with db.read() if dry_run else db.write() as session:
@@ -101,7 +101,7 @@ def balances_command(
 
     Example: royalty balances --period 2026-10 --party rust
     """
-    from ledger import balances as balances_mod
+    from ledger.services import balances as balances_mod
 
     with state().ledger().read() as session:
         rows = balances_mod.balances(session, period=period, party=party)
@@ -125,7 +125,7 @@ def period_close(period: Annotated[str, typer.Argument(help="Period YYYY-MM.")])
 
     Example: royalty period close 2026-10
     """
-    from ledger import splits
+    from ledger.services import splits
 
     with state().ledger().write() as session:
         closed = splits.close_period(session, period)
@@ -141,7 +141,7 @@ def period_list(as_json: JsonOpt = False) -> None:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from ledger.models import Period
+    from ledger.store.models import Period
 
     with state().ledger().read() as session:
         rows = [

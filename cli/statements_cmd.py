@@ -27,12 +27,12 @@ def statements_command(
 
     Example: royalty statements --period 2026-10 --out statements/ --party rust
     """
-    from ledger import statements_service
+    from ledger.services import statements
 
     formats = [f for f in format.split(",") if f.strip()]
     db = state().ledger()
     with progress_bar(f"Statements {period}") as progress, db.write() as session:
-        paths = statements_service.write_statements(
+        paths = statements.write_statements(
             session, period, out, party=party, formats=formats, progress=progress
         )
     parties = len({p.stem for p in paths})
@@ -49,7 +49,7 @@ def beancount_command(
 
     Example: royalty export beancount --out ledger.beancount && bean-check ledger.beancount
     """
-    from ledger import export
+    from ledger.services import export
 
     db = state().ledger()
     with db.read() as session:

@@ -26,7 +26,7 @@ def create(
 
     Example: royalty tokens create --party rust --label "Rust, web page"
     """
-    from ledger import tokens
+    from ledger.store import tokens
 
     with state().ledger().write() as session:
         token_id, plaintext = tokens.create_token(session, party_id=party, admin=admin, label=label)
@@ -48,7 +48,7 @@ def list_(
 
     Example: royalty tokens list --json
     """
-    from ledger import tokens
+    from ledger.store import tokens
 
     with state().ledger().read() as session:
         rows = tokens.list_tokens(session)
@@ -79,7 +79,7 @@ def revoke(
 
     Example: royalty tokens revoke 3
     """
-    from ledger import tokens
+    from ledger.store import tokens
 
     with state().ledger().write() as session:
         info = tokens.revoke(session, token_id)

@@ -42,8 +42,8 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from ledger.money import MONEY_CONTEXT, SCALE
-from ledger.statement import Movement, Statement
+from ledger.domain.money import MONEY_CONTEXT, SCALE
+from ledger.domain.statement import Movement, Statement
 
 COLUMNS: tuple[str, ...] = (
     "record",

@@ -1,8 +1,8 @@
-"""Statement PDF: render a :class:`~ledger.statement.Statement` the way a label would send it.
+"""Statement PDF: render a :class:`~ledger.domain.statement.Statement` the way a label would send it.
 
 This module owns the look of a statement and nothing else: it runs no query
 and computes no figure that is not a sum of the lines it is given (through
-:mod:`ledger.statement`). Layout, top to bottom: operator and statement
+:mod:`ledger.domain.statement`). Layout, top to bottom: operator and statement
 header, the party and their identifiers, the amount paid now or carried
 forward (with the reason), the balance walk, a bar chart of earnings by
 source, earnings by track (role, share, the agreement rule that set it and a
@@ -19,7 +19,7 @@ Why these choices:
   (CJK: Chinese, Japanese, Korean) for runs DejaVu has no glyph for. Both are
   TrueType outlines (reportlab cannot embed CFF ``.otf``) and only the glyphs
   used are embedded, so a statement stays small.
-* Every displayed column goes through :func:`ledger.statement.display_column`,
+* Every displayed column goes through :func:`ledger.domain.statement.display_column`,
   so shown figures add up to the shown total, with a "Rounding" line when
   half-even rounding of the rows does not.
 * The chart's bar lengths are computed from the amounts with Decimal
@@ -60,8 +60,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ledger.money import MONEY_CONTEXT, ZERO, currency, format_share
-from ledger.statement import (
+from ledger.domain.money import MONEY_CONTEXT, ZERO, currency, format_share
+from ledger.domain.statement import (
     DisplayColumn,
     Movement,
     Statement,

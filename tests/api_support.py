@@ -8,8 +8,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger import catalog_store, tokens
-from ledger.db import Database
+from ledger.store import documents, tokens
+from ledger.store.db import Database
 
 ALICE_NAME = "Zoë Ångström 周"  # non-ASCII on purpose: filenames and pages must survive it
 TRACKS = ("USRW12600001", "USRW12600002", "USRW12600003")
@@ -68,8 +68,8 @@ class Seeded:
 def seed(database: Database) -> Seeded:
     """The catalog and agreements above, and a token for the admin, alice and bob."""
     with database.write() as session:
-        catalog_store.load_catalog(session, yaml.safe_dump(CATALOG), "catalog.yaml")
-        catalog_store.load_agreements(session, yaml.safe_dump(AGREEMENTS), "agreements.yaml")
+        documents.load_catalog(session, yaml.safe_dump(CATALOG), "catalog.yaml")
+        documents.load_agreements(session, yaml.safe_dump(AGREEMENTS), "agreements.yaml")
         _, admin = tokens.create_token(session, admin=True, label="finance")
         _, alice = tokens.create_token(session, party_id="alice")
         _, bob = tokens.create_token(session, party_id="bob")

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from ledger.db import Database, migrations_dir, resolve_url, upgrade
+from ledger.store.db import Database, migrations_dir, resolve_url, upgrade
 
 PG_ADMIN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -122,7 +122,7 @@ def database_url(
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
     """A fresh migrated :class:`Database` with the ledger currency set to USD."""
-    from ledger import settings
+    from ledger.store import settings
 
     db = Database(database_url)
     with db.write() as session:

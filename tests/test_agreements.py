@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 import yaml
 
-from ledger.agreements import (
+from ledger.domain.agreements import (
     Agreement,
     check_agreements,
     current_versions,
     parse_agreements,
 )
-from ledger.catalog import Catalog, parse_catalog
-from ledger.errors import InputError
+from ledger.domain.catalog import Catalog, parse_catalog
+from ledger.domain.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE = "deals.yaml"

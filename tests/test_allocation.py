@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.allocation import Splitter, Weight, allocate, allocate_units
-from ledger.errors import AllocationError
+from ledger.domain.allocation import Splitter, Weight, allocate, allocate_units
+from ledger.domain.errors import AllocationError
 
 CENT = Decimal("0.01")
 
@@ -160,6 +160,6 @@ def test_decimal_amounts_with_remaining_sum_exactly(amount: Decimal, shares: lis
 
 
 def _share(s: str) -> Fraction:
-    from ledger.money import parse_share
+    from ledger.domain.money import parse_share
 
     return parse_share(s)

@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.routes_admin import safe_filename
-from ledger.db import Database
-from ledger.imports import import_file
+from ledger.services.imports import import_file
+from ledger.store.db import Database
 from tests.api_support import Seeded, client, seed
 from tests.fixtures_revenue import (
     UNKNOWN_ISRC,

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from api.app import create_app
-from ledger.db import Database
+from ledger.store.db import Database
 from tests.api_support import client, seed
 
 SAMPLE_PARAMS = {"code": "2026-10", "period": "2026-10", "fmt": "pdf"}
@@ -82,7 +82,7 @@ def test_holder_routes_are_for_holders_not_admin_tokens(database: Database) -> N
 
 
 def test_a_revoked_token_stops_working_at_once(database: Database) -> None:
-    from ledger import tokens as token_service
+    from ledger.store import tokens as token_service
 
     seeded = seed(database)
     http = client(database)

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
-from ledger import tokens as token_service
-from ledger.db import Database
+from ledger.store import tokens as token_service
+from ledger.store.db import Database
 from tests.api_support import client, seed
 from tests.fixtures_revenue import sample_dsr_us_text
 

@@ -9,8 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from api.routes_holder import content_disposition, download_name
-from ledger import catalog_store, tokens
-from ledger.db import Database
+from ledger.store import documents, tokens
+from ledger.store.db import Database
 from tests.api_support import ALICE_NAME, CATALOG, split_month
 
 
@@ -24,7 +24,7 @@ def _carol(database: Database) -> str:
         {"id": "carol", "name": "Carol", "kind": "person", "payout_currency": "USD"},
     ]
     with database.write() as session:
-        catalog_store.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
+        documents.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
         return tokens.create_token(session, party_id="carol")[1]
 
 

@@ -17,8 +17,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from api.app import create_app
-from ledger import settings as ledger_settings
-from ledger.db import Database
+from ledger.store import settings as ledger_settings
+from ledger.store.db import Database
 from tests.api_support import Seeded, seed
 
 APP = create_app(Database("sqlite://"), max_upload_bytes=64 * 1024)

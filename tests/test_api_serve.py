@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from ledger import settings
-from ledger.db import Database
+from ledger.store import settings
+from ledger.store.db import Database
 from tests.api_support import seed
 
 ROOT = Path(__file__).resolve().parent.parent

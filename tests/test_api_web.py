@@ -9,8 +9,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.auth import COOKIE_NAME
-from ledger import catalog_store, tokens
-from ledger.db import Database
+from ledger.store import documents, tokens
+from ledger.store.db import Database
 from tests.api_support import ALICE_NAME, CATALOG, client, seed, split_month
 
 
@@ -104,7 +104,7 @@ def test_names_are_escaped_on_the_page(database: Database) -> None:
         },
     ]
     with database.write() as session:
-        catalog_store.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
+        documents.load_catalog(session, yaml.safe_dump(doc), "catalog.yaml")
         _, token = tokens.create_token(session, party_id="mallory")
     _sign_in(http, token)
     page = http.get("/account")

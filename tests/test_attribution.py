@@ -8,9 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.attribution import AttributionReport, AttributionWeight, normalise, parse_attribution
-from ledger.catalog import parse_catalog
-from ledger.errors import InputError
+from ledger.domain.attribution import (
+    AttributionReport,
+    AttributionWeight,
+    normalise,
+    parse_attribution,
+)
+from ledger.domain.catalog import parse_catalog
+from ledger.domain.errors import InputError
 
 CATALOG = """
 parties:

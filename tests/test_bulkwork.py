@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event, text
 from sqlmodel import Session
 
-from ledger.bulkwork import ConnectionBusy, InOrder
-from ledger.db import Database
-from ledger.models import Party
+from ledger.store.bulkwork import ConnectionBusy, InOrder
+from ledger.store.db import Database
+from ledger.store.models import Party
 
 
 class Boom(Exception):

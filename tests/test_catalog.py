@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.catalog import ROLES, UnknownParty, UnknownTrack, parse_catalog
-from ledger.errors import InputError
+from ledger.domain.catalog import ROLES, UnknownParty, UnknownTrack, parse_catalog
+from ledger.domain.errors import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 

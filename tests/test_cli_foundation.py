@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import journal
-from ledger.db import Database
-from ledger.journal import EntryDraft, Leg
+from ledger.store import journal
+from ledger.store.db import Database
+from ledger.store.journal import EntryDraft, Leg
 from tests.cli_helpers import royalty
 
 
@@ -98,7 +98,7 @@ def test_uninitialised_database_gets_one_line(
 def test_older_schema_is_named_and_init_upgrades_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from ledger.db import Database, upgrade
+    from ledger.store.db import Database, upgrade
 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     old = Database(url)
@@ -116,7 +116,7 @@ def test_schema_revision_is_the_alembic_head() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from ledger.db import SCHEMA_REVISION, migrations_dir
+    from ledger.store.db import SCHEMA_REVISION, migrations_dir
 
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))

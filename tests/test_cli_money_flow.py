@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ledger.db import Database
+from ledger.store.db import Database
 from tests import fixtures_revenue as fx
 from tests.cli_helpers import royalty
 from tests.test_imports import table_counts

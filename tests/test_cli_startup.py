@@ -11,20 +11,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ledger import settings
-from ledger.db import Database
+from ledger.store import settings
+from ledger.store.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 
 # What other commands use: the services of import, demo, statements, export and trace,
 # the API, the PDF reports and their libraries, Alembic (init) and the real click (serve).
-# (ledger.balances itself may grow; only what the CLI would drag in is listed.)
+# (ledger.services.balances itself may grow; only what the CLI would drag in is listed.)
 OTHER_COMMANDS = [
-    "ledger.imports",
-    "ledger.demo",
-    "ledger.statements_service",
-    "ledger.export",
-    "ledger.trace",
+    "ledger.services.imports",
+    "cli.demo_month",
+    "ledger.services.statements",
+    "ledger.services.export",
+    "ledger.services.trace",
     "api",
     "reports",
     "fastapi",
@@ -39,11 +39,11 @@ NOT_FOR_HELP = [
     *OTHER_COMMANDS,
     "sqlalchemy",
     "sqlmodel",
-    "ledger.db",
-    "ledger.models",
-    "ledger.catalog_store",
-    "ledger.journal",
-    "ledger.splits",
+    "ledger.store.db",
+    "ledger.store.models",
+    "ledger.store.documents",
+    "ledger.store.journal",
+    "ledger.services.splits",
     "psycopg",
     "yaml",
     "stdnum",
@@ -81,7 +81,10 @@ def test_help_imports_no_database_layer_and_no_service() -> None:
     code, modules = _modules_after("--help")
     assert code == 0
     assert _loaded(modules, [*NOT_FOR_HELP, "rich"]) == []
-    assert sorted(m for m in modules if m.startswith("ledger.")) == ["ledger.errors"]
+    assert sorted(m for m in modules if m.startswith("ledger.")) == [
+        "ledger.domain",
+        "ledger.domain.errors",
+    ]
 
 
 def test_command_help_imports_no_database_layer() -> None:
@@ -97,5 +100,5 @@ def test_balances_imports_only_what_balances_needs(sqlite_database: Database) ->
     sqlite_database.dispose()
     code, modules = _modules_after("--db", url, "balances", "--period", "2026-10")
     assert code == 0
-    assert "ledger.balances" in modules
+    assert "ledger.services.balances" in modules
     assert _loaded(modules, OTHER_COMMANDS) == []

@@ -14,9 +14,9 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-from ledger import accounts, journal
-from ledger.db import Database
-from ledger.splits import run_split
+from ledger.services.splits import run_split
+from ledger.store import accounts, journal
+from ledger.store.db import Database
 from tests import fixtures_revenue as fx
 from tests.test_imports import account_balance, assert_books_sound
 from tests.test_splits import OCTOBER, T1, import_rows, setup_ledger

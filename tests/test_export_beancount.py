@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from ledger import journal
-from ledger.db import Database
-from ledger.export import account_names, beancount_account, export_beancount, quote
+from ledger.services.export import account_names, beancount_account, export_beancount, quote
+from ledger.store import journal
+from ledger.store.db import Database
 from tests.test_statements_service import build_ledger
 
 beancount_loader = pytest.importorskip(
@@ -83,6 +83,6 @@ def test_bean_check_accepts_the_export_and_totals_match_the_trial_balance(
 def journal_count() -> Any:
     from sqlalchemy import func, select
 
-    from ledger.models import JournalEntry
+    from ledger.store.models import JournalEntry
 
     return select(func.count()).select_from(JournalEntry)

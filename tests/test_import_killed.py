@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from benchmarks.gen_dsr import generate_dsr
-from ledger import journal, settings
-from ledger.db import Database, upgrade
-from ledger.imports import list_imports
+from ledger.services.imports import list_imports
+from ledger.store import journal, settings
+from ledger.store.db import Database, upgrade
 from tests import fixtures_revenue as fx
 from tests.test_imports import do_import, load_examples, table_counts
 

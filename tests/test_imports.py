@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
-from ledger import accounts, catalog_store, imports, journal
-from ledger.db import Database
-from ledger.errors import Conflict, InputError, PeriodClosed
-from ledger.imports import (
+from ledger.domain.errors import Conflict, InputError, PeriodClosed
+from ledger.domain.money import from_parts
+from ledger.services import imports
+from ledger.services.imports import (
     REASON_MALFORMED,
     REASON_UNKNOWN,
     ImportSummary,
@@ -31,9 +31,10 @@ from ledger.imports import (
     lines_of,
     list_imports,
 )
-from ledger.models import RevenueLine
-from ledger.money import from_parts
-from ledger.suspense import list_suspense, resolve_suspense
+from ledger.services.suspense import list_suspense, resolve_suspense
+from ledger.store import accounts, documents, journal
+from ledger.store.db import Database
+from ledger.store.models import RevenueLine
 from tests import fixtures_revenue as fx
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -47,12 +48,12 @@ D = Decimal
 def load_examples(db: Database, *, agreements: bool = True) -> None:
     """The Walk My Walk catalog (and its agreements and October attribution) from examples/."""
     with db.write() as s:
-        catalog_store.load_catalog(s, (EXAMPLES / "catalog.yaml").read_text(), "catalog.yaml")
+        documents.load_catalog(s, (EXAMPLES / "catalog.yaml").read_text(), "catalog.yaml")
         if agreements:
-            catalog_store.load_agreements(
+            documents.load_agreements(
                 s, (EXAMPLES / "agreements.yaml").read_text(), "agreements.yaml"
             )
-            catalog_store.load_attribution(
+            documents.load_attribution(
                 s, (EXAMPLES / "attribution-2026-10.csv").read_text(), "attribution.csv", "2026-10"
             )
 
@@ -536,7 +537,7 @@ def test_suspense_resolve_after_the_catalog_learns_the_track(
     rates = fx.write_rates(tmp_path / "rates.csv")
     summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates)
     with database.write() as s:
-        catalog_store.load_catalog(s, EXTRA_TRACK, "extra.yaml")
+        documents.load_catalog(s, EXTRA_TRACK, "extra.yaml")
     with database.read() as s:
         (item,) = list_suspense(s)
     assert item.resolvable and item.isrc == fx.UNKNOWN_ISRC
@@ -593,7 +594,7 @@ def test_replace_after_resolve_leaves_other_imports_released(
     do_import(database, a)
     do_import(database, b)
     with database.write() as s:
-        catalog_store.load_catalog(s, EXTRA_TRACK, "extra.yaml")
+        documents.load_catalog(s, EXTRA_TRACK, "extra.yaml")
     with database.write() as s:
         assert resolve_suspense(s).amount == D("17.00")
     replaced = do_import(database, a, replace=True)

@@ -13,18 +13,18 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
-from ledger import journal
-from ledger.bulkwork import ConnectionBusy, InOrder, SmallPageCache
-from ledger.db import SQLITE_CACHE_KIB, Database
-from ledger.errors import (
+from ledger.domain.errors import (
     Conflict,
     IdempotencyConflict,
     LedgerTampered,
     PeriodClosed,
     UnbalancedEntry,
 )
-from ledger.journal import EntryDraft, Leg
-from ledger.models import Party
+from ledger.store import journal
+from ledger.store.bulkwork import ConnectionBusy, InOrder, SmallPageCache
+from ledger.store.db import SQLITE_CACHE_KIB, Database
+from ledger.store.journal import EntryDraft, Leg
+from ledger.store.models import Party
 
 
 def entry(key: str, amount: str, *, period: str = "2026-10", cur: str = "USD") -> EntryDraft:
@@ -358,8 +358,8 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
 ) -> None:
     import uuid
 
-    from ledger.allocation import allocate
-    from ledger.errors import NotFound
+    from ledger.domain.allocation import allocate
+    from ledger.domain.errors import NotFound
 
     run = uuid.uuid4().hex[:8]
     for i, (op, value, cur, weights) in enumerate(ops):
@@ -389,7 +389,7 @@ def test_migration_0003_backfills_account_totals_from_postings(database: Databas
     from alembic import command
     from alembic.config import Config
 
-    from ledger.db import migrations_dir, upgrade
+    from ledger.store.db import migrations_dir, upgrade
 
     with database.write() as s:
         for i in range(3):
@@ -425,7 +425,7 @@ def test_models_and_migrations_agree(database: Database) -> None:
     from alembic.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import ledger.models  # noqa: F401  (registers every table)
+    import ledger.store.models  # noqa: F401  (registers every table)
 
     with database.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
-from ledger.money import (
+from ledger.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+from ledger.domain.money import (
     Money,
     currency,
     from_parts,

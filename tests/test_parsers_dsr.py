@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.allocation import allocate_units
-from ledger.errors import InputError
-from ledger.money import to_units
+from ledger.domain.allocation import allocate_units
+from ledger.domain.errors import InputError
+from ledger.domain.money import to_units
 from ledger.parsers import DsrFile, open_revenue_file
 from ledger.parsers.base import line_of, record_of
 from ledger.parsers.dsr import _Spill

@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger.errors import InputError
+from ledger.domain.errors import InputError
 from ledger.parsers import USAGES, Mapping, open_revenue_file, parse_mapping
 from tests.fixtures_revenue import (
     MAPPING_YAML,

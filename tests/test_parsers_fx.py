@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.errors import InputError, InvalidAmount
-from ledger.fx import MissingRate, Rates, UnitConverter, convert, parse_rates
-from ledger.money import MONEY_CONTEXT, from_units, to_units
+from ledger.domain.errors import InputError, InvalidAmount
+from ledger.domain.fx import MissingRate, Rates, UnitConverter, convert, parse_rates
+from ledger.domain.money import MONEY_CONTEXT, from_units, to_units
 from tests.fixtures_revenue import RATES_CSV
 
 

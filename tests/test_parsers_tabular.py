@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import InputError
+from ledger.domain.errors import InputError
 from ledger.parsers import detect_format, open_revenue_file, parse_mapping
 from tests.fixtures_revenue import (
     DISTROKID_HEADER,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.errors import InputError
+from ledger.domain.errors import InputError
 from ledger.parsers import RevenueLine, open_revenue_file
 from ledger.parsers.base import FieldError, fast_line, map_usage, parse_money, parse_quantity
 from ledger.parsers.textio import choose_encoding

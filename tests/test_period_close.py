@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import splits
-from ledger.db import Database
-from ledger.errors import Conflict
+from ledger.domain.errors import Conflict
+from ledger.services import splits
+from ledger.store.db import Database
 from tests.test_splits import OCTOBER, import_rows, setup_ledger, split
 
 

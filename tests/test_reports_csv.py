@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.statement import PartyInfo, Statement
+from ledger.domain.statement import PartyInfo, Statement
 from reports.csv import COLUMNS, neutralise, render_csv
 from tests.test_statement_model import (
     ALL_BUILDERS,

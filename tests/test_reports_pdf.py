@@ -2,7 +2,7 @@
 
 Expected figures are computed here from the statement's lines and movements with
 plain Decimal arithmetic (group, sum, round half-even), not with the helpers the
-renderer uses, so a wrong total in ``ledger.statement`` would fail these tests.
+renderer uses, so a wrong total in ``ledger.domain.statement`` would fail these tests.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from typing import TypeVar
 import pytest
 from pypdf import PdfReader
 
-from ledger.money import currency, format_share
-from ledger.statement import PartyInfo, Statement, StatementLine
+from ledger.domain.money import currency, format_share
+from ledger.domain.statement import PartyInfo, Statement, StatementLine
 from reports.pdf import (
     format_amount,
     format_amount_with_currency,

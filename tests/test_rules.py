@@ -14,12 +14,12 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.agreements import Agreement, parse_agreements
-from ledger.allocation import allocate_units
-from ledger.attribution import parse_attribution
-from ledger.catalog import Catalog, parse_catalog
-from ledger.money import to_units
-from ledger.rules import (
+from ledger.domain.agreements import Agreement, parse_agreements
+from ledger.domain.allocation import allocate_units
+from ledger.domain.attribution import parse_attribution
+from ledger.domain.catalog import Catalog, parse_catalog
+from ledger.domain.money import to_units
+from ledger.domain.rules import (
     AmbiguousRules,
     FeeCurrencyMismatch,
     LineContext,
@@ -467,7 +467,7 @@ def test_explain_a_ugc_line_and_an_unknown_track() -> None:
 def test_amounts_must_be_decimals_within_the_ledger_scale(catalog: Catalog) -> None:
     from dataclasses import replace
 
-    from ledger.errors import InvalidAmount
+    from ledger.domain.errors import InvalidAmount
 
     agreements = load(catalog, agreement())
     with pytest.raises(InvalidAmount, match="never a float"):

@@ -15,12 +15,12 @@ import pytest
 import yaml
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from ledger.agreements import check_agreements, parse_agreements
-from ledger.attribution import parse_attribution
-from ledger.catalog import Catalog, parse_catalog
-from ledger.errors import Problem
-from ledger.money import format_share, parse_amount
-from ledger.rules import LineContext, Resolution, ResolutionError, resolve
+from ledger.domain.agreements import check_agreements, parse_agreements
+from ledger.domain.attribution import parse_attribution
+from ledger.domain.catalog import Catalog, parse_catalog
+from ledger.domain.errors import Problem
+from ledger.domain.money import format_share, parse_amount
+from ledger.domain.rules import LineContext, Resolution, ResolutionError, resolve
 
 scenarios(
     "split_sheets.feature",

@@ -21,11 +21,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import accounts
-from ledger.allocation import allocate_units
-from ledger.money import from_units
-from ledger.rules import LineContext, ResolutionError, Resolver
-from ledger.splits import _difference, _group_json, _Sheets, _split_track, desired_postings
+from ledger.domain.allocation import allocate_units
+from ledger.domain.money import from_units
+from ledger.domain.rules import LineContext, ResolutionError, Resolver
+from ledger.services.splits import _difference, _group_json, _Sheets, _split_track, desired_postings
+from ledger.store import accounts
 from tests.test_rules import load, make_catalog, split_sheets
 
 Group = tuple[str, str, str, str, str, str]

@@ -23,11 +23,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger import accounts, catalog_store, journal
-from ledger import settings as ledger_settings
-from ledger.db import Database
-from ledger.imports import import_file
-from ledger.splits import run_split
+from ledger.services.imports import import_file
+from ledger.services.splits import run_split
+from ledger.store import accounts, documents, journal
+from ledger.store import settings as ledger_settings
+from ledger.store.db import Database
 from tests import fixtures_revenue as fx
 
 ROLES = ("producer", "curator", "model_vendor", "training_data_licensor", "artist")
@@ -135,9 +135,9 @@ def test_earnings_plus_fees_plus_suspense_equal_imported_revenue(
         try:
             with db.write() as s:
                 ledger_settings.initialise(s, "USD")
-                catalog_store.load_catalog(s, catalog, "catalog.yaml")
+                documents.load_catalog(s, catalog, "catalog.yaml")
                 if agreements:
-                    catalog_store.load_agreements(s, agreements, "agreements.yaml")
+                    documents.load_agreements(s, agreements, "agreements.yaml")
             with db.write() as s:
                 imported = import_file(
                     s, fx.write_distrokid(work / "revenue.tsv", rows), period="2026-10"

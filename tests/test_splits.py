@@ -18,14 +18,14 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from ledger import accounts, catalog_store, journal
-from ledger.balances import PartyBalance, balances
-from ledger.db import Database
-from ledger.errors import Conflict, PeriodClosed
-from ledger.imports import ImportSummary, import_file
-from ledger.models import Payout, SplitRun
-from ledger.payouts import pay
-from ledger.splits import SplitResult, run_split
+from ledger.domain.errors import Conflict, PeriodClosed
+from ledger.services.balances import PartyBalance, balances
+from ledger.services.imports import ImportSummary, import_file
+from ledger.services.payouts import pay
+from ledger.services.splits import SplitResult, run_split
+from ledger.store import accounts, documents, journal
+from ledger.store.db import Database
+from ledger.store.models import Payout, SplitRun
 from tests import fixtures_revenue as fx
 from tests.test_imports import account_balance, assert_books_sound, table_counts
 
@@ -104,10 +104,10 @@ OCTOBER = (
 
 def setup_ledger(db: Database, *, with_agreement: bool = True) -> None:
     with db.write() as s:
-        catalog_store.load_catalog(s, CATALOG, "catalog.yaml")
+        documents.load_catalog(s, CATALOG, "catalog.yaml")
         if with_agreement:
-            catalog_store.load_agreements(s, agreement(), "hook-line.yaml")
-        catalog_store.load_attribution(s, ATTRIBUTION, "attribution.csv", "2026-10")
+            documents.load_agreements(s, agreement(), "hook-line.yaml")
+        documents.load_attribution(s, ATTRIBUTION, "attribution.csv", "2026-10")
 
 
 def import_rows(
@@ -321,7 +321,7 @@ def test_corrected_agreement_version_posts_only_the_difference(
     # version 2: producer 50%, curator 20%. Only prod and cur move, by 10% of what is
     # left after fees in each group: 830.00 + 84.00 + 0.0581 = 914.0581 -> 91.40581
     with database.write() as s:
-        catalog_store.load_agreements(s, agreement(2, "50%", "20%"), "hook-line-v2.yaml")
+        documents.load_agreements(s, agreement(2, "50%", "20%"), "hook-line-v2.yaml")
     rerun = split(database)
     assert rerun.adjusts_run_id == first.run_id
     # every leg now names v2, so the others' legs move from v1 to v2 with a net change of 0
@@ -346,7 +346,7 @@ def test_per_unit_fee_counts_only_the_streams_of_revenue_being_split(
     """QA B4: streams of lines still held in suspense must not feed a per-unit fee."""
     without_t1 = "\n".join(x for x in CATALOG.splitlines() if T1 not in x) + "\n"
     with database.write() as s:
-        catalog_store.load_catalog(s, without_t1, "catalog-0.yaml")
+        documents.load_catalog(s, without_t1, "catalog-0.yaml")
     held = (
         fx.distrokid_row(
             store="Spotify", isrc=T1, quantity="100000", country="US", earnings="1000.00"
@@ -384,7 +384,7 @@ def test_revenue_without_agreement_is_held_in_suspense_until_one_exists(
     assert account_balance(database, accounts.SUSPENSE) == D("-5.00")
     assert account_balance(database, accounts.UNDISTRIBUTED) == 0
     with database.write() as s:
-        catalog_store.load_agreements(s, B_SIDE, "b-side.yaml")
+        documents.load_agreements(s, B_SIDE, "b-side.yaml")
     rerun = split(database)
     assert rerun.suspense == 0
     assert {c.party_id: c.net for c in rerun.changes} == {
@@ -420,7 +420,7 @@ def test_rerun_for_a_closed_period_lands_in_the_next_open_period(
     with database.write() as s:
         journal.close_period(s, "2026-10")
     with database.write() as s:
-        catalog_store.load_agreements(s, agreement(2, "50%", "20%"), "hook-line-v2.yaml")
+        documents.load_agreements(s, agreement(2, "50%", "20%"), "hook-line-v2.yaml")
     rerun = split(database)
     assert rerun.posted_in == "2026-11" and rerun.adjusts_run_id == first.run_id
     with database.read() as s:
@@ -435,8 +435,8 @@ def test_rerun_for_a_closed_period_without_advances_lands_in_the_next_open_perio
 ) -> None:
     """The same as above with an agreement that has no advance (B1 does not apply)."""
     with database.write() as s:
-        catalog_store.load_catalog(s, CATALOG, "catalog.yaml")
-        catalog_store.load_agreements(s, B_SIDE, "b-side.yaml")
+        documents.load_catalog(s, CATALOG, "catalog.yaml")
+        documents.load_agreements(s, B_SIDE, "b-side.yaml")
     rows = (fx.distrokid_row(store="Spotify", isrc=T2, quantity="500", earnings="5.00"),)
     import_rows(database, tmp_path / "october.tsv", rows)
     first = split(database)
@@ -446,7 +446,7 @@ def test_rerun_for_a_closed_period_without_advances_lands_in_the_next_open_perio
         "share: 100%}", "share: 50%}\n          - {party: label, role: label, share: remaining}"
     )
     with database.write() as s:
-        catalog_store.load_agreements(s, half, "b-side-v2.yaml")
+        documents.load_agreements(s, half, "b-side-v2.yaml")
     rerun = split(database)
     assert rerun.posted_in == "2026-11" and rerun.adjusts_run_id == first.run_id
     assert {c.party_id: c.net for c in rerun.changes} == {
@@ -534,8 +534,8 @@ def test_an_advance_is_recouped_across_periods_until_fully_recouped(
     database: Database, tmp_path: Path
 ) -> None:
     with database.write() as s:
-        catalog_store.load_catalog(s, CATALOG, "catalog.yaml")
-        catalog_store.load_agreements(s, LAUNCH_THEN_ONGOING, "deals.yaml")
+        documents.load_catalog(s, CATALOG, "catalog.yaml")
+        documents.load_agreements(s, LAUNCH_THEN_ONGOING, "deals.yaml")
     september = (fx.distrokid_row(sale_month="2026-09", isrc=T2, earnings="10.00"),)
     import_rows(database, tmp_path / "september.tsv", september, period="2026-09")
     assert split(database, "2026-09").recoupments == (("prod", D("10.00")),)  # 90.00 to go

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.money import currency, parse_share
-from ledger.statement import (
+from ledger.domain.money import currency, parse_share
+from ledger.domain.statement import (
     Movement,
     Operator,
     PartyInfo,

@@ -19,16 +19,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import Session
 
-from ledger import catalog_store, journal
-from ledger.db import Database
-from ledger.errors import NotFound
-from ledger.imports import import_file
-from ledger.models import IssuedStatement
-from ledger.money import FRAC_PER_WHOLE, from_units
-from ledger.payouts import pay
-from ledger.splits import run_split
-from ledger.statement import Statement
-from ledger.statements_service import (
+from ledger.domain.errors import NotFound
+from ledger.domain.money import FRAC_PER_WHOLE, from_units
+from ledger.domain.statement import Statement
+from ledger.services.imports import import_file
+from ledger.services.payouts import pay
+from ledger.services.splits import run_split
+from ledger.services.statements import (
     UnknownFormat,
     build_statement,
     list_statements,
@@ -36,6 +33,9 @@ from ledger.statements_service import (
     statement_file,
     write_statements,
 )
+from ledger.store import documents, journal
+from ledger.store.db import Database
+from ledger.store.models import IssuedStatement
 from reports.pdf import render_pdf
 from tests import fixtures_revenue as fx
 from tests.test_reports_pdf import expected_phrases, pdf_text
@@ -127,9 +127,9 @@ NOVEMBER = (
 def build_ledger(db: Database, tmp_path: Path) -> None:
     """October imported, split and paid (left open)."""
     with db.write() as s:
-        catalog_store.load_catalog(s, CATALOG, "catalog.yaml")
-        catalog_store.load_agreements(s, agreement(), "hook-line.yaml")
-        catalog_store.load_attribution(s, ATTRIBUTION, "attribution.csv", "2026-10")
+        documents.load_catalog(s, CATALOG, "catalog.yaml")
+        documents.load_agreements(s, agreement(), "hook-line.yaml")
+        documents.load_attribution(s, ATTRIBUTION, "attribution.csv", "2026-10")
     with db.write() as s:
         import_file(s, fx.write_distrokid(tmp_path / "october.tsv", OCTOBER), period="2026-10")
     with db.write() as s:
@@ -325,7 +325,7 @@ def test_closed_period_statements_are_issued_once_and_never_change(
     # Later postings: November revenue, and a new agreement version that re-splits
     # October (the adjustment lands in November, October being closed).
     with database.write() as s:
-        catalog_store.load_agreements(s, agreement(2, producer="35%"), "hook-line-v2.yaml")
+        documents.load_agreements(s, agreement(2, producer="35%"), "hook-line-v2.yaml")
     with database.write() as s:
         import_file(s, fx.write_distrokid(tmp_path / "nov.tsv", NOVEMBER), period="2026-11")
     with database.write() as s:

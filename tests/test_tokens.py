@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from ledger import tokens
-from ledger.db import Database
-from ledger.errors import NotFound, Unauthorized
-from ledger.models import ApiToken, Party
+from ledger.domain.errors import NotFound, Unauthorized
+from ledger.store import tokens
+from ledger.store.db import Database
+from ledger.store.models import ApiToken, Party
 
 
 def _party(database: Database, pid: str = "rust") -> None:

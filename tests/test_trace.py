@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from ledger import trace
-from ledger.db import Database
-from ledger.errors import NotFound
+from ledger.domain.errors import NotFound
+from ledger.services import trace
+from ledger.store.db import Database
 from tests.test_splits import run_worked_example
 
 

@@ -18,8 +18,8 @@ import pytest
 import uvicorn
 
 from api.app import create_app
-from ledger import settings
-from ledger.db import Database
+from ledger.store import settings
+from ledger.store.db import Database
 from tests.api_support import ALICE_NAME, Seeded, client, seed
 from tests.fixtures_revenue import sample_dsr_us_text
 

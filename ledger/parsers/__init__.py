@@ -22,7 +22,7 @@ import csv
 import io
 from pathlib import Path
 
-from ledger.errors import InputError, Problem
+from ledger.domain.errors import InputError, Problem
 from ledger.parsers.base import (
     FORMATS,
     USAGES,

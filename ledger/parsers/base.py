@@ -32,7 +32,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Final, cast
 
-from ledger.errors import (
+from ledger.domain.errors import (
     InputError,
     InvalidAmount,
     InvalidPeriod,
@@ -40,9 +40,9 @@ from ledger.errors import (
     Problem,
     UnknownCurrency,
 )
-from ledger.identifiers import InvalidIdentifier, normalise_isrc, normalise_territory
-from ledger.money import check_amount, currency, from_units, to_units
-from ledger.periods import parse_period
+from ledger.domain.identifiers import InvalidIdentifier, normalise_isrc, normalise_territory
+from ledger.domain.money import check_amount, currency, from_units, to_units
+from ledger.domain.periods import parse_period
 
 FORMATS: Final = ("dsr", "distrokid", "tunecore", "csv")
 USAGES: Final = frozenset({"stream", "download", "ugc", "radio", "other"})

@@ -16,7 +16,7 @@ assumed). Records, in order:
 
 Revenue is on the summary only. Each summary's ``NetRevenue`` is allocated over
 its ``SU02`` lines pro rata to ``NumberOfStreams`` with the ledger's one rule
-(:func:`ledger.allocation.allocate_units`, keys = line numbers: largest
+(:func:`ledger.domain.allocation.allocate_units`, keys = line numbers: largest
 remainder, ties to the smaller line number, refunds mirrored), so the lines sum
 to ``NetRevenue`` exactly. ``TotalUsages`` must equal the streams of its lines.
 
@@ -45,8 +45,8 @@ from datetime import date
 from decimal import Decimal
 from typing import IO, Final, TypeVar
 
-from ledger.errors import InputError, Problem, ProblemCollector
-from ledger.money import MONEY_CONTEXT, SCALE, to_units
+from ledger.domain.errors import InputError, Problem, ProblemCollector
+from ledger.domain.money import MONEY_CONTEXT, SCALE, to_units
 from ledger.parsers.base import (
     FieldError,
     FileInfo,

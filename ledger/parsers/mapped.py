@@ -51,8 +51,8 @@ from typing import Any, Final
 
 import yaml
 
-from ledger.errors import InputError, Problem, ProblemCollector
-from ledger.money import MONEY_CONTEXT
+from ledger.domain.errors import InputError, Problem, ProblemCollector
+from ledger.domain.money import MONEY_CONTEXT
 from ledger.parsers.base import (
     USAGES,
     FieldError,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from ledger.errors import InputError, Problem
+from ledger.domain.errors import InputError, Problem
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOMS: tuple[tuple[bytes, str], ...] = (
