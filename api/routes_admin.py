@@ -12,7 +12,6 @@ import hashlib
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import replace as replace_field
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -40,8 +39,11 @@ from api.schemas import (
     errors,
     plain,
 )
-from ledger.domain.errors import InputError, PayloadTooLarge, Problem
-from ledger.services import balances, imports, payouts, splits, suspense
+from ledger.domain.errors import PayloadTooLarge
+from ledger.domain.fx import rates_from_parameters
+from ledger.domain.periods import Period
+from ledger.parsers import open_revenue_file
+from ledger.services import balances, imports, payouts, periods, splits, suspense
 from ledger.store import idempotency
 from ledger.store.db import Database
 from ledger.store.idempotency import StoredResponse
@@ -62,7 +64,6 @@ IdempotencyKey = Annotated[
         description="Retry with the same key to get the first result; never posts twice.",
     ),
 ]
-Period = Annotated[str, Query(pattern=PERIOD_PATTERN, examples=["2026-10"])]
 OptionalPeriod = Annotated[str | None, Query(pattern=PERIOD_PATTERN, examples=["2026-10"])]
 
 
@@ -113,43 +114,6 @@ def _too_large(limit: int) -> PayloadTooLarge:
     )
 
 
-def _as_uploaded(
-    exc: InputError, temp_path: str, name: str, rates_path: str | None = None
-) -> InputError:
-    """The same problems, naming the uploaded file (and the ``rate`` parameters) rather
-    than the server's temp paths."""
-    problems = []
-    for p in exc.problems:
-        if p.file == temp_path:
-            p = replace_field(p, file=name)
-        elif rates_path and p.file == rates_path:
-            # line k + 1 of the rates made from the parameters is the k-th `rate`
-            p = replace_field(p, file="rate", line=p.line - 1 if p.line else None)
-        problems.append(p)
-    return InputError(problems, truncated=exc.truncated)
-
-
-def _rates_csv(rates: list[str], period: str | None) -> str | None:
-    """The ``rate`` parameters (``CUR=RATE``) as the rates file `royalty import --fx` reads;
-    ``parse_rates`` checks the currencies and numbers."""
-    if not rates:
-        return None
-    problems = []
-    if period is None:
-        problems.append(
-            Problem("rate", None, "period", "exchange rates are for a period: give period=YYYY-MM")
-        )
-    rows = []
-    for i, text in enumerate(rates, start=1):
-        code, _, value = text.partition("=")  # without "=", parse_rates finds no rate
-        if any(c in text for c in ',"\r\n'):
-            problems.append(Problem("rate", i, None, f"{text!r}: write CUR=RATE, e.g. EUR=1.0812"))
-        rows.append(f"{period},{code.strip()},{value.strip()}")
-    if problems:
-        raise InputError(problems)
-    return "period,currency,rate\n" + "\n".join(rows) + "\n"
-
-
 @router.post(
     "/imports",
     summary="Upload and import a revenue file",
@@ -186,7 +150,8 @@ async def upload_import(
 ) -> Response:
     """The raw file is the request body. It is streamed to disk (refused with 413 past
     the size limit) and imported by the same service as `royalty import`."""
-    rates_csv = _rates_csv(rate or [], period)
+    month = Period.parse(period) if period else None
+    rates = rates_from_parameters(rate, month) if rate else None
     database = get_database(request)
     limit: int = request.app.state.max_upload_bytes
     declared = request.headers.get("content-length")
@@ -213,31 +178,20 @@ async def upload_import(
             period or "",
             str(replace),
             str(dry_run),
-            rates_csv or "",
+            "&".join(rate or []),
         )
-        fx_path = None
-        if rates_csv is not None:
-            fx_path = Path(tmp) / "rates.csv"  # beside the upload, whose name is its own
-            if fx_path == path:
-                fx_path = Path(tmp) / "rates-query.csv"
-            fx_path.write_text(rates_csv, encoding="utf-8")
 
         def work(session: Session) -> tuple[int, Any]:
-            try:
-                summary = imports.import_file(
+            with open_revenue_file(path, name=name, fmt=fmt, source=source, period=month) as parsed:
+                summary = imports.import_revenue(
                     session,
-                    path,
-                    display_name=name,
-                    fmt=fmt,
+                    parsed,
                     source=source,
-                    period=period,
-                    fx_path=fx_path,
+                    period=month,
+                    rates=rates,
                     replace=replace,
                     dry_run=dry_run,
                 )
-            except InputError as exc:
-                rates_path = str(fx_path) if fx_path is not None else None
-                raise _as_uploaded(exc, str(path), name, rates_path) from None
             return (200 if dry_run else 201), summary
 
         return await run_in_threadpool(
@@ -247,8 +201,9 @@ async def upload_import(
 
 @router.get("/imports", summary="List imports", response_model=list[ImportInfoOut])
 def list_imports(request: Request, period: OptionalPeriod = None) -> Any:
+    month = Period.parse(period) if period else None
     with get_database(request).read() as session:
-        return plain(imports.list_imports(session, period=period))
+        return plain(imports.list_imports(session, period=month))
 
 
 # ---------------------------------------------------------------------------
@@ -264,7 +219,7 @@ def list_imports(request: Request, period: OptionalPeriod = None) -> Any:
 )
 def run_split(request: Request, body: SplitRequest, key: IdempotencyKey = None) -> Response:
     def work(session: Session) -> tuple[int, Any]:
-        result = splits.run_split(session, body.period, dry_run=body.dry_run)
+        result = splits.run_split(session, Period.parse(body.period), dry_run=body.dry_run)
         return (200 if body.dry_run else 201), result
 
     fingerprint = idempotency.request_hash("splits", body.model_dump_json())
@@ -296,7 +251,8 @@ def resolve_suspense(
     request: Request, body: ResolveRequest, key: IdempotencyKey = None
 ) -> Response:
     def work(session: Session) -> tuple[int, Any]:
-        return 200, suspense.resolve_suspense(session, period=body.period)
+        wanted = Period.parse(body.period) if body.period else None
+        return 200, suspense.resolve_suspense(session, period=wanted)
 
     fingerprint = idempotency.request_hash("suspense/resolve", body.model_dump_json())
     return _posting(
@@ -313,7 +269,7 @@ def resolve_suspense(
 )
 def record_payouts(request: Request, body: PayoutRequest, key: IdempotencyKey = None) -> Response:
     def work(session: Session) -> tuple[int, Any]:
-        result = payouts.pay(session, body.period, dry_run=body.dry_run)
+        result = payouts.pay(session, Period.parse(body.period), dry_run=body.dry_run)
         return (200 if body.dry_run else 201), result
 
     fingerprint = idempotency.request_hash("payouts", body.model_dump_json())
@@ -337,8 +293,9 @@ def list_balances(
     period: OptionalPeriod = None,
     party: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
+    month = Period.parse(period) if period else None
     with get_database(request).read() as session:
-        return plain(balances.balances(session, period=period, party=party))
+        return plain(balances.balances(session, period=month, party=party))
 
 
 @router.post(
@@ -349,9 +306,9 @@ def list_balances(
 )
 def close_period(request: Request, code: Annotated[str, PathParam(pattern=PERIOD_PATTERN)]) -> Any:
     with get_database(request).write() as session:
-        period = splits.close_period(session, code)
+        period = periods.close_period(session, Period.parse(code))
         return PeriodOut(
-            code=period.code,
+            code=period.code.code,
             status=period.status,
             closed_at=period.closed_at.isoformat() if period.closed_at else None,
         )

@@ -25,8 +25,10 @@ from api.schemas import (
     plain,
 )
 from ledger.domain.errors import InvalidPeriod, NotFound
+from ledger.domain.periods import Period
 from ledger.services import balances, statements
 from ledger.store.models import Party
+from reports import render
 
 router = APIRouter(prefix="/api/me", tags=["rights-holder"], responses=errors(401, 403))
 
@@ -74,8 +76,9 @@ def statement_download(request: Request, party_id: str, period: str, fmt: str) -
     if not re.fullmatch(PERIOD_PATTERN, period):
         raise NotFound(f"no {fmt} statement for period {period}")
     try:
+        month = Period.parse(period)
         with get_database(request).read() as session:
-            found = statements.statement_file(session, party_id, period, fmt)
+            found = statements.statement_file(session, party_id, month, fmt, render)
             party = session.get(Party, party_id)
             name = party.name if party is not None else party_id
     except (NotFound, InvalidPeriod):

@@ -84,10 +84,14 @@ def _catalog(holders: int, isrcs: list[str]) -> tuple[str, str]:
 def prepare(work: Path, holders: int, lines: int, *, draft: bool) -> tuple[str, dict[str, str]]:
     """A ledger with one split month and a token per holder; returns (url, {party: token})."""
     from benchmarks.gen_dsr import _isrc, generate_dsr
-    from ledger.services import imports, splits, statements
-    from ledger.store import documents, journal, settings
+    from ledger.domain.fx import parse_rates
+    from ledger.domain.periods import Period
+    from ledger.parsers import open_revenue_file
+    from ledger.services import documents, imports, periods, splits, statements
+    from ledger.store import settings
     from ledger.store import tokens as token_service
     from ledger.store.db import Database, upgrade
+    from reports import render
 
     isrcs = [_isrc(b) for b in range(max(holders * 4, 20))]
     url = f"sqlite:///{work / 'bench.db'}"
@@ -95,22 +99,24 @@ def prepare(work: Path, holders: int, lines: int, *, draft: bool) -> tuple[str, 
     upgrade(database)
     catalog_text, agreements_text = _catalog(holders, isrcs)
     dsr = generate_dsr(work / "bench_dsr.tsv", lines, isrcs=len(isrcs), period=PERIOD)
-    rates = work / "rates.csv"
-    rates.write_text(f"period,currency,rate\n{PERIOD},EUR,1.0812\n", encoding="utf-8")
+    month = Period.parse(PERIOD)
+    rates = parse_rates(f"period,currency,rate\n{PERIOD},EUR,1.0812\n", "rates.csv")
     out: dict[str, str] = {}
     with database.write() as session:
         settings.initialise(session, "USD")
         documents.load_catalog(session, catalog_text, "catalog.yaml")
         documents.load_agreements(session, agreements_text, "agreements.yaml")
-        imports.import_file(session, dsr, fx_path=rates, period=PERIOD)
-        splits.run_split(session, PERIOD)
+        with open_revenue_file(dsr, period=month) as parsed:
+            imports.import_revenue(session, parsed, rates=rates, period=month)
+        splits.run_split(session, month)
         for i in range(holders):
             party = f"h{i:03d}"
             out[party] = token_service.create_token(session, party_id=party, label="bench")[1]
     if not draft:
         with database.write() as session:
-            journal.close_period(session, PERIOD)
-            statements.write_statements(session, PERIOD, work / "issued")
+            periods.close_period(session, month)
+            for _ in statements.issue_statements(session, month, render):
+                pass  # issued and stored; the files are served from the database
     database.dispose()
     return url, out
 

@@ -21,10 +21,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from ledger.domain.entries import EntryDraft, Leg
+from ledger.domain.periods import Period
 from ledger.store import journal
 from ledger.store.db import Database, resolve_url, upgrade
-from ledger.store.journal import EntryDraft, Leg
 from ledger.store.models import Party
+from ledger.store.verify import trial_balance
 
 
 def drafts(n: int) -> Iterator[EntryDraft]:
@@ -35,6 +37,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
     """
     parties = [f"payable:p{i}" for i in range(4)]
     dims = ("USRW12600001", "streamco", "US", "stream")
+    period = Period(2026, 10)
     for i in range(n):
         a = (i % 999 + 1) * 7
         b = (i * 7) % 999 + 1
@@ -42,7 +45,7 @@ def drafts(n: int) -> Iterator[EntryDraft]:
         d = (i * 17) % 999 + 1
         yield EntryDraft(
             f"bench:{i}",
-            "2026-10",
+            period,
             "split",
             "benchmark split",
             (
@@ -73,7 +76,7 @@ def bench(url: str, n: int) -> None:
     )
     start = time.perf_counter()
     with db.read() as s:
-        tb = journal.trial_balance(s)
+        tb = trial_balance(s)
     print(
         f"{db.dialect:10s} trial balance over {posted * 5:,} postings: {time.perf_counter() - start:.2f}s, balanced={tb.balanced}"
     )

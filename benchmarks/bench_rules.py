@@ -16,10 +16,10 @@ Prints, for the same lines:
 * resolve: the full resolution with exact amounts (Part values summing to
   each line's amount), one allocation per step per line;
 * split_units: the same allocation as integer units of 10^-10, the form the
-  ledger stores (``ledger.domain.money.to_parts``), for bulk posting.
+  ledger stores (``ledger.domain.money.units_to_parts``), for bulk posting.
 
 Usage: ``python benchmarks/bench_rules.py [--lines 1000000] [--seed 7]``.
-Money is Decimal throughout; no float touches an amount.
+Amounts are Money (exact Decimals) throughout; no float touches an amount.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from decimal import Decimal
 from fractions import Fraction
 
-from ledger.domain.agreements import parse_agreements
+from ledger.domain.agreement_files import parse_agreements
 from ledger.domain.attribution import AttributionReport, AttributionWeight
 from ledger.domain.catalog import Catalog, Contribution, Party, Track
 from ledger.domain.identifiers import countries
-from ledger.domain.money import to_units
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
 from ledger.domain.rules import LineContext, Resolver
 
 TRACKS = 2_000
@@ -140,9 +140,8 @@ def contexts(n: int, seed: int) -> list[LineContext]:
                 source=rng.choice(SOURCES),
                 territory=rng.choice(territories),
                 usage=rng.choice(USAGES),
-                period="2026-10",
-                amount=Decimal(units).scaleb(-10),
-                currency="USD",
+                period=Period(2026, 10),
+                amount=Money.of_units(units, "USD"),
                 quantity=rng.randrange(1, 50_000),
             )
         )
@@ -161,7 +160,7 @@ def main() -> None:
     agreements = parse_agreements(text, "bench-agreements.yaml", catalog)
     parse_s = time.perf_counter() - t0
     report = AttributionReport(
-        "2026-10",
+        Period(2026, 10),
         (
             AttributionWeight("licensor-0", Fraction(1, 2)),
             AttributionWeight("licensor-1", Fraction(3, 10)),
@@ -191,18 +190,17 @@ def main() -> None:
     resolver = Resolver(agreements, catalog, report)
     t0 = time.perf_counter()
     parts = 0
-    checked = Decimal(0)
     for ctx in lines:
         result = resolver.resolve(ctx)
         parts += len(result.parts)
-        checked += ctx.amount
+        assert total((p.amount for p in result.parts), "USD") == ctx.amount
     resolve_s = time.perf_counter() - t0
     print(
         f"resolve: {len(lines):,} lines with exact amounts in {resolve_s:.2f} s "
         f"({len(lines) / resolve_s:,.0f} lines/s, {parts:,} parts)"
     )
 
-    units = [to_units(ctx.amount) for ctx in lines]
+    units = [ctx.amount.units for ctx in lines]
     t0 = time.perf_counter()
     for ctx, u in zip(lines, units, strict=True):
         resolver.plan(ctx).split_units(u, ctx.quantity)

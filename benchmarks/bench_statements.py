@@ -20,12 +20,14 @@ import resource
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from decimal import ROUND_DOWN, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
 from ledger.domain.statement import (
     Movement,
     Operator,
@@ -33,7 +35,6 @@ from ledger.domain.statement import (
     Statement,
     StatementLine,
     Summary,
-    exact_sum,
 )
 from reports.csv import render_csv
 from reports.pdf import render_pdf
@@ -89,28 +90,29 @@ def make_statement(i: int) -> Statement:
                     territory=rnd.choice(TERRITORIES),
                     usage=rnd.choice(USAGES),
                     quantity=units,
-                    amount=Decimal(units * rnd.randint(1000, 4000)).scaleb(-10) * 3,
+                    amount=Money.of_units(units * rnd.randint(1000, 4000) * 3, "USD"),
                 )
             )
-    earned = exact_sum(ln.amount for ln in lines)
-    fee = (earned / 100).quantize(Decimal("0.01"))
+    earned = total((ln.amount for ln in lines), "USD")
+    fee = Money((earned.amount / 100).quantize(Decimal("0.01")), "USD")
     fees = (Movement("2026-10-31", "distribution_fee", "Distribution fee 1%", fee),)
-    opening = Decimal(rnd.randint(0, 500_000)).scaleb(-2)
+    opening = Money.of_units(rnd.randint(0, 500_000) * 10**8, "USD")
     payments = (Movement("2026-10-15", "payment", "Payment for September", opening),)
     closing = opening + earned - fee - opening
+    zero = Money.zero("USD")
     reason: str | None
     if i % 7 == 0:
-        payable, reason = Decimal(0), "advance not yet recouped (12,000.00 remaining)"
+        payable, reason = zero, "advance not yet recouped (12,000.00 remaining)"
     else:
-        payable = closing.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        payable = closing.round_down_minor()
         reason = "remainder below one minor unit" if payable != closing else None
     summary = Summary(
-        opening, earned, fee, Decimal(0), opening, closing, payable, closing - payable, reason
+        opening, earned, fee, zero, opening, closing, payable, closing - payable, reason
     )
     return Statement(
         OPERATOR,
         party,
-        "2026-10",
+        Period(2026, 10),
         "USD",
         summary,
         tuple(lines),

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from cli.context import state
+from cli.files import read_text
 from cli.output import console, print_json
 from ledger.domain.errors import InputError
 
@@ -18,28 +19,15 @@ attribution_app = typer.Typer(help="Training-data attribution reports.", no_args
 FileArg = Annotated[Path, typer.Argument(help="YAML file.", exists=False)]
 
 
-def _read(path: Path) -> str:
-    from ledger.domain.errors import Problem
-
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError([Problem(str(path), None, None, "file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            [Problem(str(path), None, None, f"not UTF-8 text ({exc.reason})")]
-        ) from None
-
-
 @catalog_app.command("load")
 def catalog_load(file: FileArg) -> None:
     """Load or update the catalog (parties, tracks, contributions); all or nothing.
 
     Example: royalty catalog load examples/catalog.yaml
     """
-    from ledger.store import documents
+    from ledger.services import documents
 
-    text = _read(file)
+    text = read_text(file)
     with state().ledger().write() as session:
         result = documents.load_catalog(session, text, str(file))
     note = " (unchanged)" if result.unchanged else ""
@@ -55,9 +43,9 @@ def agreements_load(file: FileArg) -> None:
 
     Example: royalty agreements load examples/agreements.yaml
     """
-    from ledger.store import documents
+    from ledger.services import documents
 
-    text = _read(file)
+    text = read_text(file)
     with state().ledger().write() as session:
         result = documents.load_agreements(session, text, str(file))
     note = " (unchanged)" if result.unchanged else ""
@@ -70,9 +58,9 @@ def agreements_check(file: FileArg) -> None:
 
     Example: royalty agreements check examples/agreements.yaml
     """
-    from ledger.store import documents
+    from ledger.services import documents
 
-    text = _read(file)
+    text = read_text(file)
     with state().ledger().read() as session:
         problems = documents.check_agreement_file(session, text, str(file))
     if problems:
@@ -98,35 +86,26 @@ def agreements_explain(
     """
     from datetime import date
 
-    from ledger.domain.errors import InvalidPeriod
+    from cli.explain_view import render_text
     from ledger.domain.identifiers import normalise_isrc, normalise_territory
-    from ledger.domain.periods import parse_period
-    from ledger.domain.rules import LineContext, explain
-    from ledger.store import documents, settings
+    from ledger.domain.periods import Period
+    from ledger.services import documents
 
-    try:
-        month = parse_period(period) if period else date.today().strftime("%Y-%m")
-    except InvalidPeriod:
-        raise
+    month = Period.parse(period) if period else Period.parse(date.today().strftime("%Y-%m"))
     with state().ledger().read() as session:
-        catalog = documents.current_catalog(session)
-        agreements = documents.stored_agreements(session, catalog)
-        reports = documents.attribution_reports(session, catalog)
-        ccy = settings.ledger_currency(session)
-    ctx = LineContext.example(
-        normalise_isrc(isrc),
-        month,
-        source=source,
-        territory=normalise_territory(territory),
-        usage=usage,
-        currency=ccy,
-        quantity=quantity,
-    )
-    result = explain(ctx, agreements, catalog, reports)
+        result = documents.explain_line(
+            session,
+            normalise_isrc(isrc),
+            month,
+            source=source,
+            territory=normalise_territory(territory),
+            usage=usage,
+            quantity=quantity,
+        )
     if as_json:
         print_json(result.as_dict())
     else:
-        console.print(result.render_text(), markup=False, highlight=False)
+        console.print(render_text(result), markup=False, highlight=False)
 
 
 @attribution_app.command("load")
@@ -138,10 +117,12 @@ def attribution_load(
 
     Example: royalty attribution load examples/attribution-2026-10.csv --period 2026-10
     """
-    from ledger.store import documents
+    from ledger.domain.periods import Period
+    from ledger.services import documents
 
-    text = _read(file)
+    month = Period.parse(period)
+    text = read_text(file)
     with state().ledger().write() as session:
-        result = documents.load_attribution(session, text, str(file), period)
+        result = documents.load_attribution(session, text, str(file), month)
     note = " (unchanged)" if result.unchanged else ""
     console.print(f"Attribution for {result.period} loaded{note}: {result.licensors} licensors.")

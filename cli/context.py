@@ -6,6 +6,9 @@ The database layer (SQLAlchemy) is imported only when a command opens the databa
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -58,3 +61,24 @@ def close_state() -> None:
     if _current is not None:
         _current.close()
         _current = None
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while this CLI process runs a bulk job.
+
+    An import or a split keeps hundreds of thousands of short-lived objects alive
+    (lines, legs, rows) and the collector walks all of them again and again as
+    they pile up. Reference counting still frees everything; the few cycles made
+    meanwhile are collected when it runs again. It is process-wide, which is why
+    only the CLI, whose process runs one command, pauses it: never the library or
+    the API server.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

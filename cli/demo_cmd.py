@@ -23,7 +23,6 @@ def demo_command(
     Example: royalty demo --out royalty-demo
     """
     from cli import demo_month
-    from ledger.domain.money import to_text
     from ledger.domain.statement import round_display
 
     result = demo_month.run_demo(
@@ -37,8 +36,8 @@ def demo_command(
             (
                 r.name,
                 r.roles,
-                round_display(r.earned, ccy),
-                round_display(r.recouped, ccy),
+                round_display(r.earned),
+                round_display(r.recouped),
                 r.paid,
                 r.carried,
             )
@@ -47,8 +46,8 @@ def demo_command(
         right=["Earned after fees", "Recouped", "Paid", "Carried forward"],
     )
     console.print(
-        f"Imported {to_text(round_display(result.imported, ccy))} {ccy} from "
-        f"{result.revenue_dir}/ ({to_text(round_display(result.suspense, ccy))} {ccy} held in "
+        f"Imported {round_display(result.imported).text} {ccy} from "
+        f"{result.revenue_dir}/ ({round_display(result.suspense).text} {ccy} held in "
         "suspense: an ISRC the label does not own)."
     )
     console.print(f"Statements: {result.statements_dir}/ ({result.statements} files, PDF and CSV)")

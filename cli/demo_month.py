@@ -13,16 +13,19 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
+from cli.files import read_rates, read_text
 from ledger.domain.errors import Conflict, NotFound
-from ledger.domain.money import to_text
-from ledger.services import imports, payouts, splits
-from ledger.store import documents, settings
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
+from ledger.parsers import open_revenue_file
+from ledger.services import documents, imports, payouts, splits
+from ledger.store import documents as stored
+from ledger.store import settings
 from ledger.store.db import Database, upgrade
 
-PERIOD = "2026-10"
+PERIOD = Period(2026, 10)
 UNKNOWN_ISRC = "QZK6H2600014"
 
 
@@ -202,11 +205,11 @@ class DemoRow:
     party_id: str
     name: str
     roles: str
-    earned: Decimal
+    earned: Money
     """Net of the fees taken before the split."""
-    recouped: Decimal
-    paid: Decimal
-    carried: Decimal
+    recouped: Money
+    paid: Money
+    carried: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +219,8 @@ class DemoResult:
     statements_dir: Path
     rows: tuple[DemoRow, ...]
     currency: str
-    imported: Decimal
-    suspense: Decimal
+    imported: Money
+    suspense: Money
     statements: int
 
 
@@ -226,6 +229,7 @@ def run_demo(
 ) -> DemoResult:
     """The whole month on a fresh SQLite file in ``out``."""
     from ledger.services import balances, statements
+    from reports import render
 
     say = progress or (lambda _msg: None)
     out.mkdir(parents=True, exist_ok=True)
@@ -242,31 +246,28 @@ def run_demo(
         say("loading the Walk My Walk catalog, agreements and attribution report")
         with database.write() as s:
             settings.initialise(s, "USD")
-            documents.load_catalog(
-                s, (examples / "catalog.yaml").read_text("utf-8"), "examples/catalog.yaml"
-            )
+            documents.load_catalog(s, read_text(examples / "catalog.yaml"), "examples/catalog.yaml")
         with database.write() as s:
             documents.load_agreements(
-                s, (examples / "agreements.yaml").read_text("utf-8"), "examples/agreements.yaml"
+                s, read_text(examples / "agreements.yaml"), "examples/agreements.yaml"
             )
             documents.load_attribution(
                 s,
-                (examples / f"attribution-{PERIOD}.csv").read_text("utf-8"),
+                read_text(examples / f"attribution-{PERIOD}.csv"),
                 f"examples/attribution-{PERIOD}.csv",
                 PERIOD,
             )
         revenue_dir = out / "revenue"
         files = generate_month(revenue_dir)
-        imported = Decimal(0)
-        suspense = Decimal(0)
+        rates = read_rates(examples / f"rates-{PERIOD}.csv")
+        summaries = []
         for path in files:
             say(f"importing {path.name}")
-            with database.write() as s:
-                summary = imports.import_file(
-                    s, path, period=PERIOD, fx_path=examples / f"rates-{PERIOD}.csv"
-                )
-            imported += summary.ledger_total
-            suspense += summary.suspense_amount
+            with open_revenue_file(path, period=PERIOD) as parsed, database.write() as s:
+                summaries.append(imports.import_revenue(s, parsed, period=PERIOD, rates=rates))
+        ccy = summaries[0].ledger_currency
+        imported = total((m.ledger_total for m in summaries), ccy)
+        suspense = total((m.suspense_amount for m in summaries), ccy)
         say("splitting, recouping and paying")
         with database.write() as s:
             splits.run_split(s, PERIOD)
@@ -275,9 +276,13 @@ def run_demo(
         statements_dir = out / "statements"
         say("writing statements")
         with database.read() as s:
-            written = statements.write_statements(s, PERIOD, statements_dir)
+            statements_dir.mkdir(parents=True, exist_ok=True)
+            written = 0
+            for file in statements.issue_statements(s, PERIOD, render):
+                (statements_dir / file.filename).write_bytes(file.content)
+                written += 1
             rows_by_party = {b.party_id: b for b in balances.balances(s, period=PERIOD)}
-            catalog = documents.current_catalog(s)
+            catalog = stored.current_catalog(s)
         roles: dict[str, set[str]] = {}
         for c in catalog.contributions:
             roles.setdefault(c.party_id, set()).add(c.role)
@@ -289,8 +294,8 @@ def run_demo(
                     line.party_id,
                     line.name,
                     ", ".join(sorted(roles.get(line.party_id, ()))),
-                    b.earned - b.fees if b else Decimal(0),
-                    b.recouped if b else Decimal(0),
+                    b.earned - b.fees if b else Money.zero(ccy),
+                    b.recouped if b else Money.zero(ccy),
                     line.paid,
                     line.carried,
                 )
@@ -303,7 +308,7 @@ def run_demo(
             paid.currency,
             imported,
             suspense,
-            len(written),
+            written,
         )
     finally:
         database.dispose()
@@ -311,6 +316,6 @@ def run_demo(
 
 def describe(result: DemoResult) -> str:
     return (
-        f"Imported {to_text(result.imported)} {result.currency} "
-        f"({to_text(result.suspense)} held in suspense)"
+        f"Imported {result.imported.text} {result.currency} "
+        f"({result.suspense.text} held in suspense)"
     )

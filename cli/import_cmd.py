@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cli.context import state
+from cli.context import collector_paused, state
+from cli.files import read_mapping, read_rates
 from cli.output import amount, console, print_json, progress_bar, table
 
 suspense_app = typer.Typer(help="Revenue held until it can be attributed.", no_args_is_help=True)
@@ -38,8 +39,13 @@ def import_command(
 
     Example: royalty import DSR_*.tsv distrokid.tsv --period 2026-10 --fx rates-2026-10.csv
     """
+    from ledger.domain.periods import Period
+    from ledger.parsers import open_revenue_file
     from ledger.services import imports
 
+    wanted = Period.parse(period) if period else None
+    parsed_mapping = read_mapping(mapping) if mapping is not None else None
+    rates = read_rates(fx) if fx is not None else None
     db = state().ledger()
     results = []
     for path in files:
@@ -49,18 +55,26 @@ def import_command(
                 if bar is None
                 else (lambda phase, done, total, bar=bar: bar(done, total, phase))
             )
-            with db.read() if dry_run else db.write() as session:
-                result = imports.import_file(
-                    session,
+            with (
+                open_revenue_file(
                     path,
-                    fmt=fmt,
-                    mapping_path=mapping,
+                    fmt="csv" if parsed_mapping is not None and fmt == "auto" else fmt,
+                    mapping=parsed_mapping,
                     source=source,
-                    period=period,
-                    fx_path=fx,
+                    period=wanted,
+                    progress=progress,
+                ) as parsed,
+                collector_paused(),
+                db.read() if dry_run else db.write() as session,
+            ):
+                result = imports.import_revenue(
+                    session,
+                    parsed,
+                    source=source,
+                    period=wanted,
+                    rates=rates,
                     replace=replace,
                     dry_run=dry_run,
-                    progress=progress,
                 )
         results.append(result)
         if not as_json:
@@ -115,10 +129,12 @@ def suspense_resolve(
 
     Example: royalty catalog load catalog.yaml && royalty suspense resolve
     """
+    from ledger.domain.periods import Period
     from ledger.services import suspense
 
+    wanted = Period.parse(period) if period else None
     with state().ledger().write() as session:
-        result = suspense.resolve_suspense(session, period=period)
+        result = suspense.resolve_suspense(session, period=wanted)
     if as_json:
         print_json(result)
         return

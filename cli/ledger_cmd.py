@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from cli.context import state
 from cli.output import console, print_json, table
+
+if TYPE_CHECKING:
+    from ledger.domain.money import Money
 
 app = typer.Typer(help="Inspect and verify the journal.", no_args_is_help=True)
 
@@ -23,10 +26,12 @@ def trial_balance(
 
     Example: royalty ledger trial-balance --json
     """
-    from ledger.store import journal
+    from ledger.domain.periods import Period
+    from ledger.store import verify as verification
 
+    month = Period.parse(period) if period else None
     with state().ledger().read() as session:
-        tb = journal.trial_balance(session, up_to_period=period)
+        tb = verification.trial_balance(session, up_to_period=month)
     if as_json:
         print_json(
             {
@@ -70,11 +75,11 @@ def verify() -> None:
 
     Example: royalty ledger verify
     """
-    from ledger.store import journal
+    from ledger.store import verify as verification
 
     with state().ledger().read() as session:
-        report = journal.verify(session)
-        tb = journal.trial_balance(session)
+        report = verification.verify(session)
+        tb = verification.trial_balance(session)
     if not tb.balanced:
         typer.echo("error: the trial balance is not zero", err=True)
         raise typer.Exit(1)
@@ -96,31 +101,37 @@ def trace(
     Example: royalty ledger trace --party rust --period 2026-10   then   royalty ledger trace 42
     """
     from ledger.domain.errors import InvalidPeriod
+    from ledger.domain.periods import Period
     from ledger.services import trace as trace_mod
 
+    if posting is None and not (party and period):
+        raise InvalidPeriod("give a posting id, or --party and --period to list postings")
+    month = Period.parse(period) if period else None
     with state().ledger().read() as session:
         if posting is None:
-            if not (party and period):
-                raise InvalidPeriod("give a posting id, or --party and --period to list postings")
-            rows = trace_mod.postings_of(session, party=party, period=period)
+            assert party is not None and month is not None
+            rows = trace_mod.postings_of(session, party=party, period=month)
             if as_json:
                 print_json(
                     [
                         {
-                            "posting": r[0],
-                            "account": r[1],
-                            "amount": r[2],
-                            "isrc": r[3],
-                            "rule": r[4],
+                            "posting": r.posting_id,
+                            "account": r.account,
+                            "amount": r.amount,
+                            "isrc": r.isrc,
+                            "rule": r.rule_ref,
                         }
                         for r in rows
                     ]
                 )
             else:
                 table(
-                    f"Postings of {party} in {period}",
+                    f"Postings of {party} in {month}",
                     ["Posting", "Account", "Amount", "ISRC", "Rule"],
-                    [(r[0], r[1], r[2], r[3] or "", r[4] or "") for r in rows],
+                    [
+                        (r.posting_id, r.account, r.amount, r.isrc or "", r.rule_ref or "")
+                        for r in rows
+                    ],
                     right=["Amount"],
                 )
             return
@@ -129,7 +140,7 @@ def trace(
         print_json(result)
         return
     console.print(
-        f"Posting {result.posting_id}: {result.account} {result.amount} {result.currency} "
+        f"Posting {result.posting_id}: {result.account} {_plain(result.amount)} {result.currency} "
         f"({result.memo or ''}), rule {result.rule_ref or '-'}\n"
         f"Entry {result.entry_id} ({result.entry_kind}, period {result.period}): {result.entry_description}\n"
         f"Track {result.isrc or '-'}, source {result.source or '-'}, territory {result.territory or '-'}, "
@@ -137,7 +148,7 @@ def trace(
         markup=False,
     )
     table(
-        f"{len(result.lines)} revenue line(s) behind it, total {result.lines_total} "
+        f"{len(result.lines)} revenue line(s) behind it, total {_plain(result.lines_total)} "
         f"{result.currency}" + (" (first lines only)" if result.truncated else ""),
         ["Import", "File", "Line", "Quantity", "Amount", "Original", "Rate"],
         [
@@ -154,3 +165,8 @@ def trace(
         ],
         right=["Quantity", "Amount"],
     )
+
+
+def _plain(money: Money) -> str:
+    """An amount at the ledger's ten places, as an auditor compares it with the file lines."""
+    return str(money.amount) if money else "0"

@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ledger.domain.money import Money
 
 
 class _LazyConsole:
@@ -57,10 +58,9 @@ def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
 
 
-def amount(value: Decimal) -> str:
-    from ledger.domain.money import to_text
-
-    return to_text(value)
+def amount(value: Money) -> str:
+    """An amount's exact text, without its currency (``"12.50"``)."""
+    return value.text
 
 
 def table(
@@ -72,13 +72,13 @@ def table(
 ) -> None:
     from rich.table import Table
 
-    from ledger.domain.money import to_text
+    from ledger.domain.money import Money
 
     t = Table(title=title, show_lines=False, title_justify="left")
     for col in columns:
         t.add_column(col, justify="right" if col in right else "left")
     for row in rows:
-        t.add_row(*(to_text(v) if isinstance(v, Decimal) else str(v) for v in row))
+        t.add_row(*(v.text if isinstance(v, Money) else str(v) for v in row))
     console.print(t)
 
 

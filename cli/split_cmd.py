@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from cli.context import state
+from cli.context import collector_paused, state
 from cli.output import amount, console, print_json, table
 
 period_app = typer.Typer(help="Accounting periods.", no_args_is_help=True)
@@ -26,11 +26,13 @@ def split_command(
 
     Example: royalty split --period 2026-10 --dry-run
     """
+    from ledger.domain.periods import Period
     from ledger.services import splits
 
+    month = Period.parse(period)
     db = state().ledger()
-    with db.read() if dry_run else db.write() as session:
-        result = splits.run_split(session, period, dry_run=dry_run)
+    with collector_paused(), db.read() if dry_run else db.write() as session:
+        result = splits.run_split(session, month, dry_run=dry_run)
     if as_json:
         print_json(result)
         return
@@ -70,11 +72,13 @@ def pay_command(
 
     Example: royalty pay --period 2026-10 --dry-run
     """
+    from ledger.domain.periods import Period
     from ledger.services import payouts
 
+    month = Period.parse(period)
     db = state().ledger()
     with db.read() if dry_run else db.write() as session:
-        result = payouts.pay(session, period, dry_run=dry_run)
+        result = payouts.pay(session, month, dry_run=dry_run)
     if as_json:
         print_json(result)
         return
@@ -101,15 +105,17 @@ def balances_command(
 
     Example: royalty balances --period 2026-10 --party rust
     """
+    from ledger.domain.periods import Period
     from ledger.services import balances as balances_mod
 
+    month = Period.parse(period) if period else None
     with state().ledger().read() as session:
-        rows = balances_mod.balances(session, period=period, party=party)
+        rows = balances_mod.balances(session, period=month, party=party)
     if as_json:
         print_json(rows)
         return
     table(
-        f"Balances{' for ' + period if period else ''}",
+        f"Balances{f' for {month}' if month else ''}",
         ["Party", "Currency", "Opening", "Earned", "Fees", "Recouped", "Paid", "Closing"],
         [
             (b.party_id, b.currency, b.opening, b.earned, b.fees, b.recouped, b.paid, b.closing)
@@ -125,10 +131,12 @@ def period_close(period: Annotated[str, typer.Argument(help="Period YYYY-MM.")])
 
     Example: royalty period close 2026-10
     """
-    from ledger.services import splits
+    from ledger.domain.periods import Period
+    from ledger.services import periods
 
+    month = Period.parse(period)
     with state().ledger().write() as session:
-        closed = splits.close_period(session, period)
+        closed = periods.close_period(session, month)
     console.print(f"Period {closed.code} is closed.")
 
 
@@ -141,11 +149,12 @@ def period_list(as_json: JsonOpt = False) -> None:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from ledger.store.models import Period
+    from ledger.store.models import AccountingPeriod
 
     with state().ledger().read() as session:
         rows = [
-            (p.code, p.status) for p in session.scalars(select(Period).order_by(col(Period.code)))
+            (p.code.code, p.status)
+            for p in session.scalars(select(AccountingPeriod).order_by(col(AccountingPeriod.code)))
         ]
     if as_json:
         print_json([{"period": c, "status": s} for c, s in rows])

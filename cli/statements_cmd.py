@@ -27,16 +27,27 @@ def statements_command(
 
     Example: royalty statements --period 2026-10 --out statements/ --party rust
     """
+    from ledger.domain.periods import Period
     from ledger.services import statements
+    from reports import render
 
+    month = Period.parse(period)
     formats = [f for f in format.split(",") if f.strip()]
     db = state().ledger()
-    with progress_bar(f"Statements {period}") as progress, db.write() as session:
-        paths = statements.write_statements(
-            session, period, out, party=party, formats=formats, progress=progress
+    written = 0
+    parties: set[str] = set()
+    with progress_bar(f"Statements {month}") as progress, db.write() as session:
+        files = statements.issue_statements(
+            session, month, render, party=party, formats=formats, progress=progress
         )
-    parties = len({p.stem for p in paths})
-    console.print(f"Wrote {len(paths)} files for {parties} statement(s) of {period} to {out}")
+        for file in files:
+            if not written:
+                out.mkdir(parents=True, exist_ok=True)
+            (out / file.filename).write_bytes(file.content)
+            written += 1
+            parties.add(file.party_id)
+        out.mkdir(parents=True, exist_ok=True)
+    console.print(f"Wrote {written} files for {len(parties)} statement(s) of {month} to {out}")
 
 
 @export_app.command("beancount")

@@ -28,7 +28,7 @@ Decisions:
   ``@``, a tab or a carriage return is prefixed with an apostrophe, so a
   spreadsheet shows it as text instead of running it (the OWASP advice).
   Only *text* columns are neutralised. Numeric columns (amounts, quantities,
-  shares) are never user text: they are written here from ``Decimal``,
+  shares) are never user text: they are written here from ``Money``,
   ``int`` or ``Fraction`` values and can only be plain numbers such as
   ``-12.5000000000``, which a spreadsheet reads as a number and cannot
   execute. So a refund stays a negative number that sums correctly.
@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
-from ledger.domain.money import MONEY_CONTEXT, SCALE
+from ledger.domain.money import MONEY_CONTEXT, SCALE, Money
 from ledger.domain.statement import Movement, Statement
 
 COLUMNS: tuple[str, ...] = (
@@ -91,9 +91,9 @@ def neutralise(text: str) -> str:
     return "'" + text if text.startswith(_DANGEROUS) else text
 
 
-def amount_text(amount: Decimal) -> str:
+def amount_text(amount: Money) -> str:
     """An amount at the ledger's full scale: ``-12.5000000000``."""
-    return format(amount.quantize(_QUANT, context=MONEY_CONTEXT), "f")
+    return format(amount.amount.quantize(_QUANT, context=MONEY_CONTEXT), "f")
 
 
 def fraction_decimal(value: Fraction | None) -> str:
@@ -110,7 +110,7 @@ def fraction_text(value: Fraction | None) -> str:
 
 
 def _rows(st: Statement) -> Iterator[dict[str, str]]:
-    base = {"period": st.period, "party_id": st.party.id, "currency": st.currency}
+    base = {"period": st.period.code, "party_id": st.party.id, "currency": st.currency}
 
     def info(kind: str, value: str | None) -> dict[str, str] | None:
         if value is None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
+from ledger.domain.entries import EntryDraft, Leg, check_balanced, reversal_draft
 from ledger.domain.errors import (
     Conflict,
     IdempotencyConflict,
@@ -20,21 +19,25 @@ from ledger.domain.errors import (
     PeriodClosed,
     UnbalancedEntry,
 )
-from ledger.store import journal
-from ledger.store.bulkwork import ConnectionBusy, InOrder, SmallPageCache
-from ledger.store.db import SQLITE_CACHE_KIB, Database
-from ledger.store.journal import EntryDraft, Leg
+from ledger.domain.money import Money
+from ledger.domain.periods import Period
+from ledger.store import bulk, journal, periods
+from ledger.store.db import Database
 from ledger.store.models import Party
+from ledger.store.verify import trial_balance, verify
+
+OCT = Period(2026, 10)
+NOV = Period(2026, 11)
 
 
 def entry(key: str, amount: str, *, period: str = "2026-10", cur: str = "USD") -> EntryDraft:
-    value = Decimal(amount)
+    value = Money.of(amount, cur)
     return EntryDraft(
         key,
-        period,
+        Period.parse(period),
         "import",
         f"test {key}",
-        (Leg.of("receivable:streamco", value, cur), Leg.of("revenue:undistributed", -value, cur)),
+        (Leg.of("receivable:streamco", value), Leg.of("revenue:undistributed", -value)),
     )
 
 
@@ -48,21 +51,21 @@ def test_amounts_round_trip_exactly(database: Database, amount: str) -> None:
     with database.write() as s:
         posted = journal.post(s, entry("k", amount))
     with database.read() as s:
-        _, legs = journal.entry_legs(s, posted.id)
-    assert legs[0].amount == Decimal(amount)
-    assert legs[1].amount == -Decimal(amount)
-    assert str(legs[0].amount.normalize()) == str(Decimal(amount).normalize())
+        _, _, legs = journal.entry_legs(s, posted.id)
+    assert legs[0].money == Money.of(amount, "USD")
+    assert legs[1].money == -Money.of(amount, "USD")
+    assert str(legs[0].money.amount.normalize()) == str(Decimal(amount).normalize())
 
 
 def test_unbalanced_entry_is_refused_and_leaves_no_rows(database: Database) -> None:
     bad = EntryDraft(
         "bad",
-        "2026-10",
+        OCT,
         "import",
         "bad",
         (
-            Leg.of("receivable:streamco", Decimal("10.00"), "USD"),
-            Leg.of("revenue:undistributed", Decimal("-9.99"), "USD"),
+            Leg.of("receivable:streamco", Money(Decimal("10.00"), "USD")),
+            Leg.of("revenue:undistributed", Money(Decimal("-9.99"), "USD")),
         ),
     )
     with pytest.raises(UnbalancedEntry, match=r"USD off by 0\.01"), database.write() as s:
@@ -74,12 +77,12 @@ def test_unbalanced_entry_is_refused_and_leaves_no_rows(database: Database) -> N
 def test_balance_is_per_currency(database: Database) -> None:
     mixed = EntryDraft(
         "fx",
-        "2026-10",
+        OCT,
         "import",
         "mixed",
         (
-            Leg.of("receivable:streamco", Decimal("10"), "USD"),
-            Leg.of("revenue:undistributed", Decimal("-10"), "EUR"),
+            Leg.of("receivable:streamco", Money(Decimal("10"), "USD")),
+            Leg.of("revenue:undistributed", Money(Decimal("-10"), "EUR")),
         ),
     )
     with (
@@ -128,7 +131,7 @@ def test_rows_added_without_advancing_the_head_fail_verify(database: Database) -
         for statement in raw_entry(2, 3, "2026-10", (5, -5)):
             s.execute(text(statement))
     with pytest.raises(LedgerTampered), database.read() as s:
-        journal.verify(s)
+        verify(s)
 
 
 def test_head_cannot_absorb_rows_it_does_not_count(database: Database) -> None:
@@ -158,7 +161,7 @@ def test_raw_update_and_delete_are_refused(database: Database, statement: str) -
     with pytest.raises(SADatabaseError, match="append-only"), database.write() as s:
         s.execute(text(statement))
     with database.read() as s:
-        assert journal.verify(s).entries == 1
+        assert verify(s).entries == 1
 
 
 def test_no_leg_can_be_added_to_a_posted_entry(database: Database) -> None:
@@ -194,21 +197,21 @@ def test_same_key_other_content_is_a_conflict(database: Database) -> None:
 def test_reversal_is_linked_and_cancels(database: Database) -> None:
     with database.write() as s:
         posted = journal.post(s, entry("k", "42.4242"))
-        rev = journal.reverse(s, posted.id, period="2026-10")
+        rev = journal.reverse(s, posted.id, period=OCT)
     with database.read() as s:
-        reversed_entry, legs = journal.entry_legs(s, rev.id)
+        _, reversed_entry, legs = journal.entry_legs(s, rev.id)
         assert reversed_entry.reverses_id == posted.id
-        tb = journal.trial_balance(s)
-    assert legs[0].amount == Decimal("-42.4242")
-    assert all(row.balance == 0 for row in tb.rows)
+        tb = trial_balance(s)
+    assert legs[0].money == Money.of("-42.4242", "USD")
+    assert all(not row.balance for row in tb.rows)
     with pytest.raises(Conflict, match="already reversed"), database.write() as s:
-        journal.reverse(s, posted.id, period="2026-10", key="second")
+        journal.reverse(s, posted.id, period=OCT, key="second")
 
 
 def test_closed_period_refuses_postings_in_code_and_in_the_database(database: Database) -> None:
     with database.write() as s:
         journal.post(s, entry("k", "1", period="2026-09"))
-        journal.close_period(s, "2026-09")
+        periods.close(s, Period(2026, 9))
     with pytest.raises(PeriodClosed), database.write() as s:
         journal.post(s, entry("late", "1", period="2026-09"))
     with pytest.raises(SADatabaseError, match="closed"), database.write() as s:
@@ -221,10 +224,10 @@ def test_closed_period_refuses_postings_in_code_and_in_the_database(database: Da
 
 def test_periods_close_in_order(database: Database) -> None:
     with database.write() as s:
-        journal.ensure_period(s, "2026-09")
-        journal.ensure_period(s, "2026-10")
+        periods.ensure(s, Period(2026, 9))
+        periods.ensure(s, Period(2026, 10))
     with pytest.raises(Conflict, match="2026-09 is still open"), database.write() as s:
-        journal.close_period(s, "2026-10")
+        periods.close(s, Period(2026, 10))
 
 
 def _tamper(db: Database, statements: list[str]) -> None:
@@ -271,10 +274,10 @@ def test_verify_detects_tampering(database: Database, statements: list[str], mes
         for i in range(3):
             journal.post(s, entry(f"k{i}", f"{i + 1}.5"))
     with database.read() as s:
-        assert journal.verify(s).entries == 3
+        assert verify(s).entries == 3
     _tamper(database, statements)
     with pytest.raises(LedgerTampered, match=message), database.read() as s:
-        journal.verify(s)
+        verify(s)
 
 
 @pytest.mark.parametrize("chunk", [128, 600])  # 600 entries: 1,200 rows, 3 statements on SQLite
@@ -283,12 +286,12 @@ def test_bulk_posting_checks_the_same_rules(database: Database, chunk: int) -> N
     with database.write() as s:
         assert journal.post_many(s, drafts, chunk=chunk) == 500
     with database.read() as s:
-        report = journal.verify(s)
-        tb = journal.trial_balance(s)
+        report = verify(s)
+        tb = trial_balance(s)
     assert (report.entries, report.postings) == (500, 1000)
     assert tb.balanced
     debits = sum((Decimal(f"{i}.0000000001") for i in range(1, 501)), Decimal(0))
-    assert {row.account: row.balance for row in tb.rows} == {
+    assert {row.account: row.balance.amount for row in tb.rows} == {
         "receivable:streamco": debits,
         "revenue:undistributed": -debits,
     }
@@ -296,10 +299,10 @@ def test_bulk_posting_checks_the_same_rules(database: Database, chunk: int) -> N
         entry("c1", "1"),
         EntryDraft(
             "c2",
-            "2026-10",
+            OCT,
             "import",
             "x",
-            (Leg.of("bank", Decimal(1), "USD"), Leg.of("bank", Decimal(-2), "USD")),
+            (Leg.of("bank", Money(Decimal(1), "USD")), Leg.of("bank", Money(Decimal(-2), "USD"))),
         ),
     ]
     with pytest.raises(UnbalancedEntry), database.write() as s:
@@ -317,17 +320,17 @@ def test_parties_hold_payable_accounts(database: Database) -> None:
             s,
             EntryDraft(
                 "p",
-                "2026-10",
+                OCT,
                 "split",
                 "split",
                 (
-                    Leg.of("revenue:undistributed", Decimal(5), "USD"),
-                    Leg.of("payable:rust", Decimal(-5), "USD"),
+                    Leg.of("revenue:undistributed", Money(Decimal(5), "USD")),
+                    Leg.of("payable:rust", Money(Decimal(-5), "USD")),
                 ),
             ),
         )
     with database.read() as s:
-        balances = {r.account: r.balance for r in journal.trial_balance(s).rows}
+        balances = {r.account: r.balance.amount for r in trial_balance(s).rows}
     assert balances == {"payable:rust": Decimal(-5), "revenue:undistributed": Decimal(5)}
 
 
@@ -368,21 +371,23 @@ def test_any_sequence_of_postings_and_reversals_keeps_the_trial_balance_at_zero(
                 assert isinstance(value, Decimal)
                 if sum(weights) == 0:
                     weights = [1]
-                parts = allocate(-value, {f"revenue:w{j}": w for j, w in enumerate(weights)})
-                legs = (
-                    Leg.of("receivable:a", value, cur),
-                    *(Leg.of(acc, amt, cur) for acc, amt in parts.items()),
+                parts = allocate(
+                    Money(-value, cur), {f"revenue:w{j}": w for j, w in enumerate(weights)}
                 )
-                journal.post(s, EntryDraft(f"{run}-{i}", "2026-10", "manual", "prop", legs))
+                legs = (
+                    Leg.of("receivable:a", Money(value, cur)),
+                    *(Leg.of(acc, amt) for acc, amt in parts.items()),
+                )
+                journal.post(s, EntryDraft(f"{run}-{i}", OCT, "manual", "prop", legs))
             else:
                 assert isinstance(value, int)
                 # an unknown or already reversed entry is refused, nothing posted
                 with contextlib.suppress(Conflict, NotFound):
-                    journal.reverse(s, value, period="2026-10", key=f"{run}-r{i}")
+                    journal.reverse(s, value, period=OCT, key=f"{run}-r{i}")
         with database.read() as s:
-            assert journal.trial_balance(s).balanced
+            assert trial_balance(s).balanced
     with database.read() as s:
-        journal.verify(s)
+        verify(s)
 
 
 def test_migration_0003_backfills_account_totals_from_postings(database: Database) -> None:
@@ -395,7 +400,7 @@ def test_migration_0003_backfills_account_totals_from_postings(database: Databas
         for i in range(3):
             journal.post(s, entry(f"k{i}", f"{i + 1}.0000000007", period=f"2026-0{i + 7}"))
     with database.read() as s:
-        before = journal.trial_balance(s)
+        before = trial_balance(s)
     cfg = Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     with database.engine.begin() as conn:
@@ -403,21 +408,22 @@ def test_migration_0003_backfills_account_totals_from_postings(database: Databas
         command.downgrade(cfg, "0002")
     upgrade(database)
     with database.read() as s:
-        assert journal.verify(s).entries == 3
-        assert journal.trial_balance(s) == before
-        assert journal.trial_balance(s, up_to_period="2026-08").rows[0].balance == Decimal(
-            "3.0000000014"
+        assert verify(s).entries == 3
+        assert trial_balance(s) == before
+        assert trial_balance(s, up_to_period=Period(2026, 8)).rows[0].balance == Money.of(
+            "3.0000000014", "USD"
         )
     with database.write() as s:
         journal.post(s, entry("after", "1"))
     with database.read() as s:
-        assert journal.verify(s).entries == 4
+        assert verify(s).entries == 4
 
 
-def test_an_entry_period_must_be_written_as_a_month() -> None:
-    draft = entry("k", "1", period="202610")
-    with pytest.raises(UnbalancedEntry, match="YYYY-MM"):
-        journal.check_balanced(draft)
+def test_an_entry_period_must_be_a_period_value() -> None:
+    draft = entry("k", "1")
+    text_period = EntryDraft("k", "2026-10", draft.kind, draft.description, draft.legs)  # type: ignore[arg-type]
+    with pytest.raises(UnbalancedEntry, match="not a Period"):
+        check_balanced(text_period)
 
 
 def test_models_and_migrations_agree(database: Database) -> None:
@@ -451,14 +457,14 @@ def test_head_refuses_a_write_whose_totals_miss_its_postings(database: Database)
         )
         s.execute(text(ADVANCE_HEAD.format(e=0, p=0)))
     with database.read() as s:
-        assert journal.verify(s).entries == 1
+        assert verify(s).entries == 1
 
 
 def test_rows_below_id_one_are_refused_and_detected(database: Database) -> None:
     with database.write() as s:
         journal.post(s, entry("ok", "5", period="2026-09"))
         journal.post(s, entry("open", "1"))
-        journal.close_period(s, "2026-09")
+        periods.close(s, Period(2026, 9))
     # An entry at id 0 in the closed period, with a head advance: refused.
     with pytest.raises(SADatabaseError), database.write() as s:
         for statement in raw_entry(0, -1, "2026-09", (100, -100)):
@@ -469,7 +475,7 @@ def test_rows_below_id_one_are_refused_and_detected(database: Database) -> None:
         for statement in raw_entry(0, -1, "2026-10", (100, -100)):
             s.execute(text(statement))
     with pytest.raises(LedgerTampered, match="behind the ledger's back"), database.read() as s:
-        journal.verify(s)
+        verify(s)
 
 
 def test_the_head_check_reads_only_the_new_rows(sqlite_database: Database) -> None:
@@ -508,7 +514,7 @@ def test_the_head_check_reads_only_the_new_rows(sqlite_database: Database) -> No
 
 
 # ---------------------------------------------------------------------------
-# Large writes: stored in parts on a worker thread
+# Large writes: many rows to a statement (ledger.store.bulk)
 
 
 def _mixed_drafts() -> list[EntryDraft]:
@@ -519,12 +525,12 @@ def _mixed_drafts() -> list[EntryDraft]:
     drafts.append(
         EntryDraft(
             "fresh-account",
-            "2026-11",
+            NOV,
             "import",
             "a new account",
             (
-                Leg.of("receivable:newdsp", Decimal("3.3333333333"), "EUR"),
-                Leg.of("revenue:undistributed", Decimal("-3.3333333333"), "EUR"),
+                Leg.of("receivable:newdsp", Money(Decimal("3.3333333333"), "EUR")),
+                Leg.of("revenue:undistributed", Money(Decimal("-3.3333333333"), "EUR")),
             ),
         )
     )
@@ -547,40 +553,43 @@ def _postings(db: Database) -> list[tuple[object, ...]]:
         ]
 
 
-@pytest.mark.parametrize("part", [1, 7, 10**9], ids=["every-posting", "parts-of-7", "inline"])
-def test_large_writes_in_parts_store_the_same_rows(
+@pytest.mark.parametrize("part", [1, 7, 10**9], ids=["row-by-row", "statements-of-7", "one"])
+def test_writes_in_statements_of_any_size_store_the_same_rows(
     database: Database, monkeypatch: pytest.MonkeyPatch, part: int
 ) -> None:
-    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", part)
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", part)
     with database.write() as s:
         journal.post_many(s, iter(_mixed_drafts()), chunk=5)
-        posted, legs = journal.entry_legs(s, 3)
-        undo = journal.reversal_draft(posted, legs, key="undo-3", period="2026-11")
+        posted, row, legs = journal.entry_legs(s, 3)
+        undo = reversal_draft(posted, legs, key="undo-3", period=NOV, source_ref=row.source_ref)
         journal.post_many(s, iter([entry("p1", "1"), undo, entry("p2", "2")]), chunk=1)
         big = EntryDraft(
             "big",
-            "2026-11",
+            NOV,
             "import",
             "one entry of many legs",
             (
-                *(Leg.of("revenue:undistributed", Decimal(f"-{i}.1"), "USD") for i in range(1, 30)),
-                Leg.of("receivable:streamco", Decimal("437.9"), "USD"),
+                *(
+                    Leg.of("revenue:undistributed", Money.of(f"-{i}.1", "USD"))
+                    for i in range(1, 30)
+                ),
+                Leg.of("receivable:streamco", Money.of("437.9", "USD")),
             ),
         )
         journal.post(s, big)
     with database.read() as s:
-        report = journal.verify(s)
-        assert journal.trial_balance(s).balanced
+        report = verify(s)
+        assert trial_balance(s).balanced
     assert (report.entries, report.postings) == (88 + 3 + 1, 2 * 88 + 6 + 30)
     rows = _postings(database)
     assert [r[4] for r in rows] == list(range(1, len(rows) + 1))  # ids in order, no gap
     assert rows[-1][1] == "big"
 
 
-def test_an_error_while_a_part_is_stored_keeps_nothing(
+def test_an_error_in_a_later_statement_keeps_nothing(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 3)
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", 3)
     with database.write() as s:
         journal.post_many(s, [entry("dup", "1")])
     before = _postings(database)
@@ -589,100 +598,4 @@ def test_an_error_while_a_part_is_stored_keeps_nothing(
         journal.post_many(s, iter(drafts), chunk=4)
     assert _postings(database) == before
     with database.read() as s:
-        journal.verify(s)
-
-
-def test_the_session_is_refused_while_a_worker_stores_rows(
-    database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # post_many draws the next drafts while the worker stores the last ones: a drafts
-    # iterator that used the session then would race the worker on one connection.
-    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 2)
-    with database.write() as s:
-        journal.post_many(s, [entry("first", "1")])
-    before = _postings(database)
-
-    def drafts_that_query() -> Iterator[EntryDraft]:
-        for i in range(10):
-            if i == 6:
-                database_session.execute(text("SELECT 1"))
-            yield entry(f"r{i}", "1")
-
-    with pytest.raises(ConnectionBusy), database.write() as database_session:
-        journal.post_many(database_session, drafts_that_query(), chunk=2)
-    assert _postings(database) == before
-
-
-def test_bulk_writes_hold_the_sqlite_page_cache_small_and_give_it_back(
-    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Appended rows need a few MiB of cache; the connection's 128 MiB would only hold
-    # written pages until the commit. The size comes back after the write, and after
-    # a failed one.
-    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 4)
-    held: list[int] = []
-    hold = SmallPageCache.hold
-
-    def spy(self: SmallPageCache) -> None:
-        hold(self)  # before the worker starts: the connection is free
-        held.append(int(self._dbapi.execute("PRAGMA cache_size").fetchone()[0]))
-
-    monkeypatch.setattr(SmallPageCache, "hold", spy)
-
-    def cache_size(s: Any) -> int:
-        raw = s.connection().connection.dbapi_connection
-        return int(raw.execute("PRAGMA cache_size").fetchone()[0])
-
-    with sqlite_database.write() as s:
-        before = cache_size(s)
-        # a new period half-way makes the writer wait for its worker, then start another
-        drafts = [entry(f"a{i}", "1") for i in range(6)]
-        drafts += [entry(f"a{i}", "1", period="2026-11") for i in range(6, 12)]
-        journal.post_many(s, iter(drafts), chunk=3)
-        assert cache_size(s) == before
-    failing = [entry(f"b{i}", "1") for i in range(12)] + [entry("a0", "1")]  # already posted
-    with pytest.raises(IdempotencyConflict), sqlite_database.write() as s:
-        try:
-            journal.post_many(s, failing, chunk=3)
-        finally:
-            assert cache_size(s) == before
-    assert held == [-SmallPageCache.KIB, -SmallPageCache.KIB]
-    assert before < -SmallPageCache.KIB  # the connection's own cache is larger
-
-
-def test_ctrl_c_while_a_failed_bulk_write_is_cancelled_still_gives_the_cache_back(
-    sqlite_database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(journal, "_BACKGROUND_POSTINGS", 4)
-    cancel = InOrder.cancel
-
-    def cancel_then_ctrl_c(self: InOrder) -> None:
-        cancel(self)
-        raise KeyboardInterrupt  # as if Ctrl-C came while cancel() waited
-
-    monkeypatch.setattr(InOrder, "cancel", cancel_then_ctrl_c)
-
-    def drafts() -> Iterator[EntryDraft]:
-        for i in range(12):
-            yield entry(f"c{i}", "1")
-        raise RuntimeError("the drafts' source failed")
-
-    with sqlite_database.write() as s:
-        raw = s.connection().connection.dbapi_connection
-        assert raw is not None
-        before = raw.execute("PRAGMA cache_size").fetchone()[0]
-        with pytest.raises(KeyboardInterrupt):
-            journal.post_many(s, drafts(), chunk=3)
-        assert raw.execute("PRAGMA cache_size").fetchone()[0] == before
-        s.rollback()
-
-
-def test_the_pool_gives_a_connection_its_cache_back(sqlite_database: Database) -> None:
-    with sqlite_database.write() as s:
-        raw = s.connection().connection.dbapi_connection
-        assert raw is not None
-        raw.execute("PRAGMA cache_size = -100")  # as a bulk write that ended badly might
-    with sqlite_database.read() as s:
-        again = s.connection().connection.dbapi_connection
-        assert again is not None
-        assert again.execute("PRAGMA cache_size").fetchone()[0] == -SQLITE_CACHE_KIB
+        verify(s)

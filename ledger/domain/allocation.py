@@ -27,7 +27,6 @@ of revenue groups): the weights' total and the keys' order are worked out once.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Hashable, Iterable, Mapping
 from decimal import Decimal
 from fractions import Fraction
@@ -35,7 +34,14 @@ from math import lcm
 from typing import Any, Generic, Protocol, TypeVar
 
 from ledger.domain.errors import AllocationError
-from ledger.domain.money import MONEY_CONTEXT, SCALE, check_amount, format_share, parse_share
+from ledger.domain.money import (
+    MONEY_CONTEXT,
+    SCALE,
+    Money,
+    check_amount,
+    format_share,
+    parse_share,
+)
 
 
 class _Orderable(Hashable, Protocol):
@@ -51,13 +57,16 @@ def _as_fraction(weight: Weight, key: object) -> Fraction:
 
 
 def allocate(
-    amount: Decimal,
+    amount: Money,
     weights: Mapping[K, Weight] | Iterable[tuple[K, Weight]],
     *,
     scale: int = SCALE,
     remaining: K | None = None,
-) -> dict[K, Decimal]:
+) -> dict[K, Money]:
     """Split ``amount`` by ``weights`` into parts summing exactly to ``amount``.
+
+    Parts are whole multiples of 10^-``scale`` (the ledger's 10^-10 by default; 2
+    for cents), so ``amount`` must be one too.
 
     Raises :class:`AllocationError` for duplicate keys, a total weight of zero
     with a non-zero amount, or shares over 100 % when ``remaining`` is given.
@@ -84,45 +93,14 @@ def allocate(
 
 
 def allocate_units(total: int, weights: Mapping[K, int]) -> dict[K, int]:
-    """Integer core of :func:`allocate`: split ``total`` units by integer weights.
-
-    Exposed for hot paths (a DSR summary over a million usage lines) that
-    already hold integers; same rule, same tie-break.
-    """
+    """Integer core of :func:`allocate`: split ``total`` units by integer weights
+    (the rule of :class:`Splitter`, which holds the one implementation)."""
     if not weights:
         if total == 0:
             return {}
         raise AllocationError("allocation: nothing to allocate to")
-    wsum = 0
-    for key, w in weights.items():
-        if w < 0:
-            raise AllocationError(f"allocation: weight of {key!r} is negative")
-        wsum += w
-    if wsum == 0:
-        if total == 0:
-            return dict.fromkeys(weights, 0)
-        raise AllocationError("allocation: all weights are zero", hint="give at least one a weight")
-    sign = -1 if total < 0 else 1
-    magnitude = abs(total)
-    parts: dict[K, int] = {}
-    remainders: list[tuple[int, K]] = []
-    given = 0
-    for key, w in weights.items():
-        q, r = divmod(magnitude * w, wsum)
-        parts[key] = q
-        given += q
-        if r:
-            remainders.append((r, key))
-    leftover = magnitude - given
-    if leftover:
-        # Largest remainder first; among equal remainders the smallest key.
-        # nsmallest over (-r, key) is a total order on distinct keys, so the
-        # result does not depend on the order the weights came in.
-        for _, key in heapq.nsmallest(leftover, ((-r, k) for r, k in remainders)):
-            parts[key] += 1
-    if sign < 0:
-        return {k: -v for k, v in parts.items()}
-    return parts
+    splitter = Splitter(weights)
+    return dict(zip(splitter.keys, splitter.split(total), strict=True))
 
 
 class Splitter(Generic[K]):
@@ -181,11 +159,14 @@ class Splitter(Generic[K]):
 
 
 def _allocate_fractions(
-    amount: Decimal, fractions: Mapping[K, Fraction], scale: int
-) -> dict[K, Decimal]:
-    checked = check_amount(amount, scale=scale)
+    amount: Money, fractions: Mapping[K, Fraction], scale: int
+) -> dict[K, Money]:
+    checked = check_amount(amount.amount, scale=scale)
     total_units = int(checked.scaleb(scale, context=MONEY_CONTEXT))
     denominator = lcm(*(f.denominator for f in fractions.values())) if fractions else 1
     int_weights = {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
     units = allocate_units(total_units, int_weights)
-    return {k: Decimal(u).scaleb(-scale, context=MONEY_CONTEXT) for k, u in units.items()}
+    code = amount.currency
+    return {
+        k: Money(Decimal(u).scaleb(-scale, context=MONEY_CONTEXT), code) for k, u in units.items()
+    }

@@ -33,7 +33,7 @@ from ledger.domain.catalog import Catalog
 from ledger.domain.errors import LedgerError, ProblemCollector
 from ledger.domain.identifiers import normalise_isrc
 from ledger.domain.money import parse_share
-from ledger.domain.periods import parse_period
+from ledger.domain.periods import Period
 
 _COLUMNS = ("licensor", "model", "isrc", "weight")
 
@@ -52,7 +52,7 @@ class AttributionWeight:
 class AttributionReport:
     """A period's attribution weights, exact and normalised."""
 
-    period: str
+    period: Period
     weights: tuple[AttributionWeight, ...]
 
     def weights_for(self, isrc: str, model: str | None = None) -> dict[str, Fraction] | None:
@@ -86,17 +86,13 @@ def normalise(weights: Mapping[str, Fraction]) -> dict[str, Fraction]:
 
 
 def parse_attribution(
-    text: str, filename: str, period: str, *, catalog: Catalog | None = None
+    text: str, filename: str, period: Period, *, catalog: Catalog | None = None
 ) -> AttributionReport:
     """Parse an attribution CSV for ``period``; raise InputError listing every problem.
 
     With a ``catalog``, every licensor must be a party and every ISRC a track.
     """
     problems = ProblemCollector()
-    try:
-        period = parse_period(period)
-    except LedgerError as exc:
-        problems.add(filename, None, "period", str(exc))
     if text.startswith("\ufeff"):
         text = text[1:]
     reader = csv.reader(io.StringIO(text, newline=""))

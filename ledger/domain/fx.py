@@ -27,7 +27,8 @@ from __future__ import annotations
 import csv
 import decimal
 import io
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 
@@ -49,7 +50,7 @@ from ledger.domain.money import (
     from_units,
     to_units,
 )
-from ledger.domain.periods import parse_period
+from ledger.domain.periods import Period
 
 
 class MissingRate(LedgerError):
@@ -61,10 +62,14 @@ class MissingRate(LedgerError):
 
 @dataclass(frozen=True, slots=True)
 class Rates:
-    """The rates of one period: 1 unit of a currency = ``rates[currency]`` units of ``base``."""
+    """The rates of one period: 1 unit of a currency = ``rates[currency]`` units of ``base``.
 
-    period: str
-    base: str
+    ``base`` is None when the file names no base currency: it then converts into the
+    ledger's currency, bound by :meth:`for_ledger` when the ledger is known.
+    """
+
+    period: Period
+    base: str | None
     rates: MappingProxyType[str, Decimal]
     source: str = ""
     """The file the rates came from (for messages and the audit trail)."""
@@ -83,9 +88,76 @@ class Rates:
             )
         return found
 
+    def for_ledger(self, ledger_currency: str) -> Rates:
+        """These rates bound to the ledger currency (refused if they convert to another)."""
+        if self.base is None:
+            rates = {c: r for c, r in self.rates.items() if c != ledger_currency}
+            return replace(self, base=ledger_currency, rates=MappingProxyType(rates))
+        if self.base != ledger_currency:
+            raise InputError(
+                [
+                    Problem(
+                        self.source,
+                        None,
+                        "base",
+                        f"the file's base is {self.base} but the ledger currency is {ledger_currency}",
+                    )
+                ]
+            )
+        return self
+
+
+class _RatesReader:
+    """Collects the rows of one period's rates, checking each (file rows or API parameters)."""
+
+    def __init__(self, filename: str, problems: ProblemCollector) -> None:
+        self.filename = filename
+        self.problems = problems
+        self.periods: set[Period] = set()
+        self.bases: set[str] = set()
+        self.rates: dict[str, Decimal] = {}
+
+    def row(self, line: int, period: str, code_text: str, rate_text: str, base: str | None) -> None:
+        filename, problems = self.filename, self.problems
+        try:
+            self.periods.add(Period.parse(period))
+        except InvalidPeriod as exc:
+            problems.add(filename, line, "period", exc.message)
+        code = ""
+        try:
+            code = currency(code_text).code
+        except UnknownCurrency as exc:
+            problems.add(filename, line, "currency", exc.message)
+        if base is not None:
+            try:
+                self.bases.add(currency(base).code)
+            except UnknownCurrency as exc:
+                problems.add(filename, line, "base", exc.message)
+        rate_text = rate_text.strip()
+        try:
+            rate = Decimal(rate_text)
+            if not rate.is_finite() or rate <= 0:
+                raise decimal.InvalidOperation
+        except decimal.InvalidOperation:
+            problems.add(
+                filename,
+                line,
+                "rate",
+                f"{rate_text!r} is not a positive number (write e.g. 1.0812, no commas)",
+            )
+            return
+        if code:
+            if code in self.rates:
+                problems.add(filename, line, "currency", f"{code} has a rate already")
+            self.rates[code] = rate
+
 
 def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
-    """Read a rates CSV; every problem in the file is reported at once (InputError)."""
+    """Read a rates CSV; every problem in the file is reported at once (InputError).
+
+    Without ``base`` and without a ``base`` column the rates convert into the ledger
+    currency (:meth:`Rates.for_ledger`).
+    """
     problems = ProblemCollector()
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""))
     header = next(reader, None)
@@ -108,9 +180,7 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
             base = currency(base).code
         except UnknownCurrency as exc:
             problems.add(filename, None, "base", exc.message)
-    periods: set[str] = set()
-    bases: set[str] = set()
-    rates: dict[str, Decimal] = {}
+    rows = _RatesReader(filename, problems)
     for row in reader:
         line = reader.line_num
         if not any(cell.strip() for cell in row):
@@ -118,49 +188,18 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
         if len(row) != len(header):
             problems.add(filename, line, None, f"{len(row)} fields, the header has {len(header)}")
             continue
-        try:
-            periods.add(parse_period(row[cols["period"]]))
-        except InvalidPeriod as exc:
-            problems.add(filename, line, "period", exc.message)
-        code = ""
-        try:
-            code = currency(row[cols["currency"]]).code
-        except UnknownCurrency as exc:
-            problems.add(filename, line, "currency", exc.message)
-        if "base" in cols:
-            try:
-                bases.add(currency(row[cols["base"]]).code)
-            except UnknownCurrency as exc:
-                problems.add(filename, line, "base", exc.message)
-        text_rate = row[cols["rate"]].strip()
-        try:
-            rate = Decimal(text_rate)
-            if not rate.is_finite() or rate <= 0:
-                raise decimal.InvalidOperation
-        except decimal.InvalidOperation:
-            problems.add(
-                filename,
-                line,
-                "rate",
-                f"{text_rate!r} is not a positive number (write e.g. 1.0812, no commas)",
-            )
-            continue
-        if code:
-            if code in rates:
-                problems.add(filename, line, "currency", f"{code} has a rate already")
-            rates[code] = rate
-    if len(periods) > 1:
-        problems.add(
-            filename,
-            None,
-            "period",
-            f"one rates file holds one period; found {', '.join(sorted(periods))}",
+        rows.row(
+            line,
+            row[cols["period"]],
+            row[cols["currency"]],
+            row[cols["rate"]],
+            row[cols["base"]] if "base" in cols else None,
         )
-    if len(bases) > 1:
+    if len(rows.bases) > 1:
         problems.add(
-            filename, None, "base", f"rows disagree on the base: {', '.join(sorted(bases))}"
+            filename, None, "base", f"rows disagree on the base: {', '.join(sorted(rows.bases))}"
         )
-    file_base = next(iter(bases)) if len(bases) == 1 else None
+    file_base = next(iter(rows.bases)) if len(rows.bases) == 1 else None
     if base and file_base and base != file_base:
         problems.add(
             filename,
@@ -168,23 +207,46 @@ def parse_rates(text: str, filename: str, *, base: str | None = None) -> Rates:
             "base",
             f"the file's base is {file_base} but the ledger currency is {base}",
         )
-    chosen = base or file_base
-    if not chosen and not problems:
+    return _finish(rows, base or file_base)
+
+
+def rates_from_parameters(
+    pairs: Sequence[str], period: Period | None, *, name: str = "rate"
+) -> Rates:
+    """Rates given as ``CUR=RATE`` texts (the API's ``rate`` parameters) for ``period``:
+    the same checks as a rates file, each problem naming parameter ``name`` number k."""
+    problems = ProblemCollector()
+    if period is None:
+        problems.add(name, None, "period", "exchange rates are for a period: give period=YYYY-MM")
+    for line, text_ in enumerate(pairs, start=1):
+        if any(c in text_ for c in ',"\r\n'):
+            problems.add(name, line, None, f"{text_!r}: write CUR=RATE, e.g. EUR=1.0812")
+    problems.raise_if_any()
+    rows = _RatesReader(name, problems)
+    for line, text_ in enumerate(pairs, start=1):
+        code, _, value = text_.partition("=")  # without "=", no rate is found
+        rows.row(line, str(period), code.strip(), value, None)
+    return _finish(rows, None)
+
+
+def _finish(rows: _RatesReader, base: str | None) -> Rates:
+    problems, filename = rows.problems, rows.filename
+    if len(rows.periods) > 1:
         problems.add(
             filename,
             None,
-            "base",
-            "no base currency: add a 'base' column or give the ledger currency",
+            "period",
+            f"one rates file holds one period; found {', '.join(map(str, sorted(rows.periods)))}",
         )
-    if not periods and not problems:
+    if not rows.periods and not problems:
         problems.add(filename, None, None, "no rates in the file")
     problems.raise_if_any()
-    if chosen is None:  # unreachable: reported above
-        raise InputError([Problem(filename, None, "base", "no base currency")])
-    rates.pop(chosen, None)
+    rates = dict(rows.rates)
+    if base is not None:
+        rates.pop(base, None)
     return Rates(
-        period=next(iter(periods)),
-        base=chosen,
+        period=next(iter(rows.periods)),
+        base=base,
         rates=MappingProxyType(dict(sorted(rates.items()))),
         source=filename,
     )

@@ -1,24 +1,32 @@
-"""Exact money: one way in from text, one ledger scale, rounding only at named points.
+"""Exact money: one value type, one way in from text, every conversion in one place.
 
-The ledger keeps every amount as a :class:`decimal.Decimal` with at most
-``SCALE`` (10) decimal places. Ten places hold a per-stream amount such as
-0.0000412345 USD exactly and still leave room for amounts in the hundreds of
-billions. Input with more places than that is an error, never a silent
-rounding: a revenue line is either represented exactly or refused.
+Amounts cross module boundaries as :class:`Money`: an exact
+:class:`decimal.Decimal` with at most ``SCALE`` (10) decimal places and its
+ISO 4217 currency. Ten places hold a per-stream amount such as 0.0000412345 USD
+exactly and still leave room for amounts in the hundreds of billions. Input
+with more places than that is an error, never a silent rounding: a revenue
+line is either represented exactly or refused. Arithmetic refuses floats and
+mixed currencies.
 
-Amounts become text only through :func:`to_text` and come back only through
-:func:`parse_amount`. Floats are refused everywhere. Storage uses
-:func:`to_parts` / :func:`from_parts`: a whole part and a fractional part in
-units of 10^-10, both integers with the sign of the amount, so that SQLite
-(which has no decimal type) and PostgreSQL both store and sum them exactly.
+Text becomes an amount only through :func:`parse_amount` (or
+:meth:`Money.of`) and an amount becomes text only through :func:`to_text`.
+
+Inside the hot loops of an import or a split run, amounts are integer
+numbers of 10^-10 *units*; this module owns every conversion between units,
+Decimals, text and the two integers the database stores
+(:func:`units_to_parts` / :func:`parts_to_units`: a whole part and a
+fractional part in units, both with the sign of the amount, so that SQLite,
+which has no decimal type, and PostgreSQL both store and sum them exactly).
+No other module does that arithmetic by hand.
 
 Rounding to a currency's minor unit happens only at payout
-(:func:`round_down_minor`); what is left stays in the holder's balance.
+(:meth:`Money.round_down_minor`); what is left stays in the holder's balance.
 """
 
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -34,6 +42,8 @@ UNIT: Final = Decimal(1).scaleb(-SCALE)
 FRAC_PER_WHOLE: Final = 10**SCALE
 MAX_WHOLE: Final = Decimal(10) ** 18
 """Amounts must stay below 10^18 in magnitude: the whole part is stored in a BIGINT."""
+MAX_UNITS: Final = 10 ** (18 + SCALE)
+"""Bound (exclusive) of an amount in 10^-10 units: 18 whole digits, as the database stores."""
 
 # One context for every money calculation: enough precision that no sum of
 # ledger amounts is ever rounded, and traps on anything inexact.
@@ -51,6 +61,10 @@ ZERO: Final = Decimal(0)
 # thread and in every thread started later.
 decimal.DefaultContext.prec = MONEY_CONTEXT.prec
 decimal.getcontext().prec = MONEY_CONTEXT.prec
+
+
+# ---------------------------------------------------------------------------
+# One way in
 
 
 def parse_amount(text: str | int | Decimal, *, scale: int = SCALE, what: str = "amount") -> Decimal:
@@ -102,52 +116,8 @@ def _exponent(value: Decimal) -> int:
     return exponent if isinstance(exponent, int) else 0
 
 
-def to_text(amount: Decimal) -> str:
-    """Canonical text of an amount: plain notation, no exponent, trailing zeros trimmed
-    to at least two places (``"12.50"``, ``"0.0000412345"``)."""
-    if not isinstance(amount, Decimal):
-        raise InvalidAmount(f"{amount!r} is not a Decimal")
-    text = format(amount, "f")
-    if "." in text:
-        whole, frac = text.split(".")
-        frac = frac.rstrip("0")
-        frac = frac.ljust(2, "0")
-        text = f"{whole}.{frac}"
-    else:
-        text += ".00"
-    if text.startswith("-") and Decimal(text) == 0:
-        text = text[1:]
-    return text
-
-
-def units_to_parts(units: int) -> tuple[int, int]:
-    """Split an amount in 10^-10 units into (whole, frac) integers for storage.
-
-    ``frac`` counts units of 10^-10 and has the sign of the amount, so
-    ``whole * 10**10 + frac`` is the amount in units and sums stay exact in SQL.
-    """
-    sign = -1 if units < 0 else 1
-    whole, frac = divmod(abs(units), FRAC_PER_WHOLE)
-    return sign * whole, sign * frac
-
-
-def parts_to_units(whole: int, frac: int) -> int:
-    """Inverse of :func:`units_to_parts`; also takes SQL sums (``frac`` beyond one whole)."""
-    return int(whole) * FRAC_PER_WHOLE + int(frac)
-
-
-def to_parts(amount: Decimal) -> tuple[int, int]:
-    """:func:`units_to_parts` of a Decimal amount."""
-    return units_to_parts(to_units(amount))
-
-
-def from_parts(whole: int, frac: int) -> Decimal:
-    """Inverse of :func:`to_parts`; also accepts summed parts (``frac`` beyond one whole)."""
-    return from_units(parts_to_units(whole, frac))
-
-
-MAX_UNITS: Final = 10 ** (18 + SCALE)
-"""Bound (exclusive) of an amount in 10^-10 units: 18 whole digits, as the database stores."""
+# ---------------------------------------------------------------------------
+# Units, text and storage parts
 
 
 def to_units(amount: Decimal) -> int:
@@ -174,10 +144,11 @@ def from_units(units: int) -> Decimal:
 
 
 def units_to_text(units: int) -> str:
-    """``to_text(from_units(units))`` in integer arithmetic: the same canonical text.
+    """The canonical text of an amount in units: plain notation, no exponent, trailing
+    zeros trimmed to at least two places (``"12.50"``, ``"0.0000412345"``).
 
-    For hot loops that hold amounts as units (an import stores the text of every
-    converted line's original amount).
+    In integer arithmetic, so an import can write the text of a million lines' original
+    amounts without a Decimal per line; :func:`to_text` is this function of a Decimal.
     """
     if type(units) is not int:
         raise InvalidAmount(f"{units!r} is not a whole number of units")
@@ -188,9 +159,34 @@ def units_to_text(units: int) -> str:
         whole, frac = divmod(units, FRAC_PER_WHOLE)
         sign = ""
     if not frac:
-        return f"{sign}{whole}.00"
+        return f"{sign}{whole}.00" if whole else "0.00"
     digits = f"{frac:010d}".rstrip("0")
     return f"{sign}{whole}.{digits}" if len(digits) > 1 else f"{sign}{whole}.{digits}0"
+
+
+def to_text(amount: Decimal) -> str:
+    """Canonical text of an amount at ledger scale (see :func:`units_to_text`)."""
+    if not isinstance(amount, Decimal):
+        raise InvalidAmount(f"{amount!r} is not a Decimal")
+    return units_to_text(to_units(amount))
+
+
+def units_to_parts(units: int) -> tuple[int, int]:
+    """Split an amount in 10^-10 units into the (whole, frac) integers the database stores.
+
+    ``frac`` counts units of 10^-10 and has the sign of the amount, so
+    ``whole * 10**10 + frac`` is the amount in units and sums stay exact in SQL.
+    """
+    if units < 0:
+        whole, frac = divmod(-units, FRAC_PER_WHOLE)
+        return -whole, -frac
+    return divmod(units, FRAC_PER_WHOLE)
+
+
+def parts_to_units(whole: int, frac: int) -> int:
+    """Inverse of :func:`units_to_parts`; also takes SQL sums (``frac`` beyond one whole,
+    ``None`` for the sum of no rows)."""
+    return int(whole or 0) * FRAC_PER_WHOLE + int(frac or 0)
 
 
 # ---------------------------------------------------------------------------
@@ -231,24 +227,8 @@ def currency(code: str) -> Currency:
     return Currency(normal, get_currency_precision(normal))
 
 
-def round_down_minor(amount: Decimal, code: str) -> Decimal:
-    """Round toward zero to the currency's minor unit: what can actually be paid.
-
-    The named rounding point of the ledger: payouts only. The difference stays
-    in the holder's balance and is carried forward.
-    """
-    return amount.quantize(currency(code).minor, rounding=ROUND_DOWN, context=MONEY_CONTEXT)
-
-
-def format_money(amount: Decimal, code: str, locale: str = "en_US") -> str:
-    """Display an amount for a person, rounded half-even to the minor unit."""
-    from babel.numbers import format_currency
-
-    return format_currency(amount, code, locale=locale)
-
-
 # ---------------------------------------------------------------------------
-# Money value
+# The money value
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,14 +242,41 @@ class Money:
         if not isinstance(self.amount, Decimal):
             raise InvalidAmount(
                 f"Money needs a Decimal amount, got {type(self.amount).__name__}",
-                hint="parse text with parse_amount()",
+                hint="parse text with Money.of",
             )
         object.__setattr__(self, "amount", check_amount(self.amount))
         object.__setattr__(self, "currency", currency(self.currency).code)
 
     @classmethod
     def of(cls, amount: str | int | Decimal, code: str) -> Money:
+        """Money from text, an int or a Decimal (exact, or :class:`InvalidAmount`)."""
         return cls(parse_amount(amount), code)
+
+    @classmethod
+    def of_units(cls, units: int, code: str) -> Money:
+        """Money from an integer number of 10^-10 units (a sum the store or a hot loop made)."""
+        if type(units) is not int or not -MAX_UNITS < units < MAX_UNITS:
+            raise InvalidAmount(f"{units!r} is not an amount in 10^-10 units")
+        return cls(from_units(units), code)
+
+    @classmethod
+    def of_parts(cls, whole: int, frac: int, code: str) -> Money:
+        """Money from the two integers the database stores (or their SQL sums)."""
+        return cls.of_units(parts_to_units(whole, frac), code)
+
+    @classmethod
+    def zero(cls, code: str) -> Money:
+        return cls(ZERO, code)
+
+    @property
+    def units(self) -> int:
+        """The amount in 10^-10 units."""
+        return to_units(self.amount)
+
+    @property
+    def text(self) -> str:
+        """The amount's canonical text, without the currency (``"12.50"``)."""
+        return to_text(self.amount)
 
     def _same(self, other: Money) -> None:
         if not isinstance(other, Money):
@@ -288,8 +295,54 @@ class Money:
     def __neg__(self) -> Money:
         return Money(-self.amount, self.currency)
 
+    def __abs__(self) -> Money:
+        return Money(abs(self.amount), self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount
+
+    def __bool__(self) -> bool:
+        """Non-zero, as for a Decimal."""
+        return bool(self.amount)
+
+    @property
+    def sign(self) -> int:
+        return (self.amount > 0) - (self.amount < 0)
+
+    def round_down_minor(self) -> Money:
+        """Toward zero to the currency's minor unit: what can actually be paid.
+
+        The named rounding point of the ledger: payouts only. The difference stays
+        in the holder's balance and is carried forward.
+        """
+        minor = currency(self.currency).minor
+        return Money(
+            self.amount.quantize(minor, rounding=ROUND_DOWN, context=MONEY_CONTEXT), self.currency
+        )
+
     def __str__(self) -> str:
         return f"{to_text(self.amount)} {self.currency}"
+
+
+def total(amounts: Iterable[Money], code: str) -> Money:
+    """The sum of ``amounts`` in ``code`` (zero for none); a mixed currency is an error."""
+    result = Money.zero(code)
+    for m in amounts:
+        result = result + m
+    return result
 
 
 # ---------------------------------------------------------------------------

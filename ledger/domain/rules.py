@@ -43,27 +43,28 @@ A million distinct contexts cost a few thousand choices and plans.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from math import lcm
 from typing import Final
 
 from ledger.domain.agreements import Agreement, Fee, Rule, ShareEntry
-from ledger.domain.allocation import Splitter
 from ledger.domain.attribution import AttributionReport
 from ledger.domain.catalog import Catalog, Contribution
 from ledger.domain.errors import LedgerError
-from ledger.domain.money import (
-    format_share,
-    from_units,
-    parse_amount,
-    to_text,
-    to_units,
+from ledger.domain.money import Money, format_share
+from ledger.domain.periods import Period
+from ledger.domain.share_plans import (
+    Part,
+    PartKey,
+    PlannedFee,
+    PlannedShare,
+    SharePlan,
+    int_weights,
+    plan_steps,
 )
 
 EXAMPLE_AMOUNT: Final = Decimal("1000.00")
-_NO_AMOUNT: Final = Decimal(0)  # a plan does not depend on the amount
 
 
 class ResolutionError(LedgerError):
@@ -102,16 +103,19 @@ class LineContext:
     source: str
     territory: str
     usage: str
-    period: str
-    amount: Decimal
-    currency: str
+    period: Period
+    amount: Money
     quantity: int = 0
+
+    @property
+    def currency(self) -> str:
+        return self.amount.currency
 
     @classmethod
     def example(
         cls,
         isrc: str,
-        period: str,
+        period: Period,
         *,
         source: str = "any",
         territory: str = "WW",
@@ -121,9 +125,11 @@ class LineContext:
     ) -> LineContext:
         """A context for ``royalty agreements explain`` when some flags are left out:
         no store, worldwide, streams; the amount is the example's."""
-        return cls(isrc, source, territory, usage, period, EXAMPLE_AMOUNT, currency, quantity)
+        return cls(
+            isrc, source, territory, usage, period, Money(EXAMPLE_AMOUNT, currency), quantity
+        )
 
-    def key(self) -> tuple[str, str, str, str, str, str]:
+    def key(self) -> tuple[str, str, str, str, Period, str]:
         """Everything that decides the share plan: all but amount and quantity."""
         return (
             self.isrc,
@@ -136,63 +142,6 @@ class LineContext:
 
 
 @dataclass(frozen=True, slots=True)
-class Part:
-    """One party's part of a line.
-
-    ``share``: for a share or pool part, its share of what is left after fees;
-    for a percentage fee, the percentage; for a per-unit fee, its amount over
-    the line's amount (0 on a zero line).
-    """
-
-    party_id: str
-    role: str
-    share: Fraction
-    amount: Decimal
-    rule_ref: str
-    kind: str  # fee | share | pool
-    attribution_weight: Fraction | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedFee:
-    party_id: str
-    role: str
-    rule_ref: str
-    percent: Fraction | None
-    per_unit_units: int | None  # rate in units of 10^-10
-    cap: Fraction | None
-    fee: Fee = field(repr=False, compare=False)
-
-    @property
-    def text(self) -> str:
-        """The fee's terms in words (built only when asked)."""
-        return self.fee.describe()
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedShare:
-    party_id: str
-    role: str
-    share: Fraction  # of what is left after fees
-    rule_ref: str
-    kind: str  # share | pool
-    attribution_weight: Fraction | None
-    method: str  # how it was reached, e.g. "by declared contribution weight"
-    pool_share: Fraction | None = None  # the role's share, for a pool member
-    pool_weight: Fraction | None = None  # the member's weight within the pool
-
-    @property
-    def basis(self) -> str:
-        """Why this share, in words (built only when asked)."""
-        if self.pool_share is None or self.pool_weight is None:
-            return self.method
-        return (
-            f"{format_share(self.pool_weight)} of the {self.role} pool "
-            f"({format_share(self.pool_share)}) {self.method}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class RuleCheck:
     """One rule considered for a line, and whether (and why) it matched."""
 
@@ -200,190 +149,6 @@ class RuleCheck:
     priority: int
     matched: bool
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class SharePlan:
-    """The resolved split for a context, without amounts; cached by :class:`Resolver`."""
-
-    matched: str
-    agreement: Agreement
-    fees: tuple[PlannedFee, ...]
-    shares: tuple[PlannedShare, ...]
-    rule: Rule = field(repr=False, compare=False)
-    # Allocation steps, precomputed from the fees' order (see :meth:`split_units`).
-    _steps: tuple[_Step, ...] = field(repr=False, compare=False)
-    _final: _Step = field(repr=False, compare=False)  # the split sheet (and last fees)
-
-    @property
-    def explanation(self) -> tuple[str, ...]:
-        """The rule, fees and shares in words (built only when asked)."""
-        rule = self.rule
-        lines = [f"rule {self.matched} (priority {rule.priority}) applies: {rule.when.describe()}"]
-        lines += [f"fee {f.rule_ref.rpartition(':')[2]}: {f.text}" for f in self.fees]
-        lines += [
-            f"{s.party_id} ({s.role}): {format_share(s.share)} of the split, {s.basis}"
-            for s in self.shares
-        ]
-        return tuple(lines)
-
-    def allocate(self, amount: Decimal, quantity: int = 0) -> tuple[Part, ...]:
-        """The parts of ``amount``; they sum to it exactly (see :meth:`split_units`)."""
-        units = to_units(amount)
-        split = self.split_units(units, quantity)
-        magnitude = -units if units < 0 else units
-        parts: list[Part] = []
-        n_fees = len(self.fees)
-        for fee, fu in zip(self.fees, split, strict=False):
-            if fee.percent is not None:
-                share = fee.percent
-            else:
-                share = Fraction(abs(fu), magnitude) if magnitude else Fraction(0)
-            parts.append(
-                Part(fee.party_id, fee.role, share, from_units(fu), fee.rule_ref, "fee", None)
-            )
-        for s, su in zip(self.shares, split[n_fees:], strict=True):
-            parts.append(
-                Part(
-                    s.party_id,
-                    s.role,
-                    s.share,
-                    from_units(su),
-                    s.rule_ref,
-                    s.kind,
-                    s.attribution_weight,
-                )
-            )
-        return tuple(parts)
-
-    def split_units(self, units: int, quantity: int = 0) -> tuple[int, ...]:
-        """Integer core of :meth:`allocate` for bulk paths that store units of 10^-10
-        (see :func:`ledger.domain.money.to_parts`): one amount per fee, then per share, in the
-        order of ``fees + shares``; they sum to ``units`` exactly.
-
-        The fees split the work into steps: the percentage fees up to a
-        per-unit fee are one allocation of what is left (the rest going on),
-        then the per-unit fee is taken; the last percentage fees and the split
-        sheet are one final allocation.
-        """
-        return tuple(self.split_list(units, quantity))
-
-    def split_list(self, units: int, quantity: int = 0) -> list[int]:
-        """:meth:`split_units` as a list (the split run's hot path)."""
-        final = self._final
-        if not self._steps and final.direct:
-            # No per-unit fee and no zero share: one allocation gives every part.
-            return final.splitter.split(units)  # type: ignore[union-attr]
-        sign = -1 if units < 0 else 1
-        magnitude = units * sign
-        rest = magnitude
-        out = [0] * self._size
-        for step in self._steps:
-            if step.splitter is not None:
-                for pos, part in zip(step.positions, step.splitter.split(rest), strict=True):
-                    if pos < 0:
-                        rest = part
-                    else:
-                        out[pos] = part
-            fee = step.per_unit
-            if fee is not None:
-                cut = (fee.per_unit_units or 0) * abs(quantity)
-                if fee.cap is not None:
-                    cut = min(cut, magnitude * fee.cap.numerator // fee.cap.denominator)
-                cut = min(cut, rest)
-                out[step.per_unit_pos] = cut
-                rest -= cut
-        if final.splitter is not None:
-            for pos, part in zip(final.positions, final.splitter.split(rest), strict=True):
-                out[pos] = part
-        elif rest:
-            raise LedgerError(f"{self.matched}: nothing to split {rest} units over")
-        if sign < 0:
-            return [-u for u in out]
-        return out
-
-    @property
-    def splitter(self) -> Splitter[_Key] | None:
-        """The one allocation that gives every part (fees, then shares, in order) when
-        the plan has no per-unit fee and no zero share; else None."""
-        final = self._final
-        return final.splitter if not self._steps and final.direct else None
-
-    @property
-    def _size(self) -> int:
-        return len(self.fees) + len(self.shares)
-
-
-_Key = tuple[str, str, str, int]
-_REST: Final[_Key] = ("", "", "rest", 0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One allocation of what is left of a line, then (optionally) a per-unit fee.
-
-    ``positions``: where each of the splitter's parts goes in ``fees + shares``
-    (-1: what is left, which goes on to the next step).
-    """
-
-    splitter: Splitter[_Key] | None
-    positions: tuple[int, ...] = ()
-    per_unit: PlannedFee | None = None
-    per_unit_pos: int = -1
-    direct: bool = False  # the parts are exactly ``fees + shares``, in order
-
-
-def _int_weights(fractions: dict[_Key, Fraction]) -> dict[_Key, int]:
-    denominator = lcm(*(f.denominator for f in fractions.values())) if fractions else 1
-    return {k: f.numerator * (denominator // f.denominator) for k, f in fractions.items()}
-
-
-def _allocation(weights: dict[_Key, int], index: dict[_Key, int]) -> _Step:
-    """A step allocating by ``weights`` (keyed as in ``index``: position in the plan)."""
-    if not weights:
-        return _Step(None)
-    positions = tuple(index.get(k, -1) for k in weights)
-    return _Step(Splitter(weights), positions, direct=positions == tuple(range(len(index))))
-
-
-def _steps(
-    fees: Sequence[PlannedFee], share_weights: dict[_Key, int], keys: Sequence[_Key]
-) -> tuple[tuple[_Step, ...], _Step]:
-    """Group fees into allocation steps; the last step also holds the split sheet.
-
-    ``share_weights`` are the split sheet's shares as integers over their sum;
-    ``keys`` name the plan's parts, fees then shares.
-    """
-    index = {k: i for i, k in enumerate(keys)}
-    steps: list[_Step] = []
-    pending: dict[_Key, Fraction] = {}
-    carry = Fraction(1)
-    for i, fee in enumerate(fees):
-        key = (fee.party_id, fee.role, "fee", i)
-        if fee.percent is not None:
-            pending[key] = carry * fee.percent
-            carry *= 1 - fee.percent
-            continue
-        step = _Step(None)
-        if pending:
-            pending[_REST] = carry
-            step = _allocation(_int_weights(pending), index)
-        steps.append(replace(step, per_unit=fee, per_unit_pos=index[key]))
-        pending, carry = {}, Fraction(1)
-    if not pending:
-        return tuple(steps), _allocation(share_weights, index)
-    # Trailing percentage fees and the split sheet: one allocation. Over a common
-    # denominator L: a fee gets its fraction of L, a share carry * its weight / total.
-    total = sum(share_weights.values())
-    whole = carry / total
-    fractions = [f for f in pending.values() if f] + [whole]
-    common = lcm(*(f.denominator for f in fractions))
-    final = {k: f.numerator * (common // f.denominator) for k, f in pending.items() if f}
-    scale = whole.numerator * (common // whole.denominator)
-    for k, w in share_weights.items():
-        if w and scale:
-            final[k] = w * scale
-    return tuple(steps), _allocation(final, index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,11 +164,11 @@ class Resolution:
         return self.plan.explanation
 
 
-Attribution = Mapping[str, AttributionReport] | AttributionReport | None
+Attribution = Mapping[Period, AttributionReport] | AttributionReport | None
 
 
 @dataclass(frozen=True, slots=True)
-class _Selection:
+class Selection:
     agreement: Agreement
     rule: Rule
     fees: tuple[Fee, ...]
@@ -429,7 +194,7 @@ class Unresolved:
         return self.error.code
 
     def for_line(
-        self, isrc: str, source: str, territory: str, usage: str, period: str
+        self, isrc: str, source: str, territory: str, usage: str, period: Period
     ) -> ResolutionError:
         """The error for one line, naming it."""
         where = f"ISRC {isrc} ({source}, {territory}, {usage}, {period})"
@@ -452,13 +217,13 @@ class Resolver:
         self.catalog = catalog
         if isinstance(attribution, AttributionReport):
             attribution = {attribution.period: attribution}
-        self.attribution: Mapping[str, AttributionReport] = attribution or {}
+        self.attribution: Mapping[Period, AttributionReport] = attribution or {}
         self._tracks: dict[str, tuple[int, int] | Unresolved] = {}
         self._ids: dict[tuple[object, ...], int] = {}
-        self._rows: dict[str, frozenset[str]] = {}
-        self._selections: dict[tuple[object, ...], _Selection | Unresolved] = {}
+        self._rows: dict[Period, frozenset[str]] = {}
+        self._selections: dict[tuple[object, ...], Selection | Unresolved] = {}
         self._plans: dict[tuple[object, ...], SharePlan | Unresolved] = {}
-        self._sheets: dict[tuple[object, ...], tuple[list[PlannedShare], dict[_Key, int]]] = {}
+        self._sheets: dict[tuple[object, ...], tuple[list[PlannedShare], dict[PartKey, int]]] = {}
         self._by_track: dict[str, tuple[Agreement, ...]] = {}
 
     def resolve(self, ctx: LineContext) -> Resolution:
@@ -476,7 +241,7 @@ class Resolver:
         return found
 
     def lookup(
-        self, isrc: str, source: str, territory: str, usage: str, period: str, currency: str
+        self, isrc: str, source: str, territory: str, usage: str, period: Period, currency: str
     ) -> SharePlan | Unresolved:
         """The share plan for a context, or why it has none (cached; for bulk callers
         such as the split run, which hold revenue groups rather than line contexts).
@@ -497,7 +262,7 @@ class Resolver:
         sel = self._selections.get(skey)
         ctx = None
         if sel is None:
-            ctx = LineContext(isrc, source, territory, usage, period, _NO_AMOUNT, currency)
+            ctx = LineContext(isrc, source, territory, usage, period, Money.zero(currency))
             try:
                 sel = self._select(ctx, verbose=False)
             except ResolutionError as exc:
@@ -513,7 +278,7 @@ class Resolver:
         plan = self._plans.get(pkey)
         if plan is None:
             if ctx is None:
-                ctx = LineContext(isrc, source, territory, usage, period, _NO_AMOUNT, currency)
+                ctx = LineContext(isrc, source, territory, usage, period, Money.zero(currency))
             try:
                 plan = self._build(ctx, sel)
             except ResolutionError as exc:
@@ -541,12 +306,17 @@ class Resolver:
         self._tracks[isrc] = found
         return found
 
-    def _rows_for(self, period: str) -> frozenset[str]:
+    def _rows_for(self, period: Period) -> frozenset[str]:
         """Tracks with attribution rows of their own in the period's report."""
         report = self.attribution.get(period)
         rows = frozenset(w.isrc for w in report.weights if w.isrc) if report else frozenset()
         self._rows[period] = rows
         return rows
+
+    def select_verbose(self, ctx: LineContext) -> Selection:
+        """The rule chosen for a context, with every rule considered and why (for
+        explanations; not cached)."""
+        return self._select(ctx, verbose=True)
 
     @property
     def cached_choices(self) -> int:
@@ -566,7 +336,7 @@ class Resolver:
             self._by_track[isrc] = found
         return found
 
-    def _select(self, ctx: LineContext, *, verbose: bool) -> _Selection:
+    def _select(self, ctx: LineContext, *, verbose: bool) -> Selection:
         """The agreement, rule and fees that apply to a context (``verbose``: and why)."""
         if not self.catalog.has_track(ctx.isrc):
             raise NoAgreement(
@@ -654,18 +424,18 @@ class Resolver:
         plan_id = self._ids.setdefault(
             ("choice", agreement.ref, rule.id, tuple(f.id for f in fees)), len(self._ids)
         )
-        return _Selection(agreement, rule, fees, tuple(checks), tuple(lines), plan_id)
+        return Selection(agreement, rule, fees, tuple(checks), tuple(lines), plan_id)
 
     # -- building a plan -------------------------------------------------
 
-    def _build(self, ctx: LineContext, sel: _Selection) -> SharePlan:
+    def _build(self, ctx: LineContext, sel: Selection) -> SharePlan:
         agreement, rule = sel.agreement, sel.rule
         matched = f"{agreement.ref}#{rule.id}"
         fees = [self._plan_fee(fee, agreement, ctx) for fee in sel.fees]
         shares, share_weights = self._sheet(ctx, sel, matched)
         keys = [(f.party_id, f.role, "fee", i) for i, f in enumerate(fees)]
         keys += [(x.party_id, x.role, x.kind, i) for i, x in enumerate(shares)]
-        steps, final = _steps(fees, share_weights, keys)
+        steps, final = plan_steps(fees, share_weights, keys)
         return SharePlan(
             matched=matched,
             agreement=agreement,
@@ -677,8 +447,8 @@ class Resolver:
         )
 
     def _sheet(
-        self, ctx: LineContext, sel: _Selection, matched: str
-    ) -> tuple[list[PlannedShare], dict[_Key, int]]:
+        self, ctx: LineContext, sel: Selection, matched: str
+    ) -> tuple[list[PlannedShare], dict[PartKey, int]]:
         """The split sheet for a track: its shares and their integer weights (cached per
         rule and contributors: the fees vary by line, the sheet does not)."""
         track = self._tracks[ctx.isrc]
@@ -695,7 +465,7 @@ class Resolver:
                 share = entry.share if entry.share is not None else remaining
                 shares.extend(self._plan_entry(entry, share, ctx, matched))
             shares = [x for x in shares if x.share]
-            weights = _int_weights(
+            weights = int_weights(
                 {(x.party_id, x.role, x.kind, i): x.share for i, x in enumerate(shares)}
             )
             found = (shares, weights)
@@ -706,12 +476,12 @@ class Resolver:
         ref = f"{agreement.ref}#fee:{fee.id}"
         role = fee.role or self._role_of(ctx.isrc, fee.party_id)
         if fee.per_unit is not None:
-            if fee.currency != ctx.currency:
+            if fee.per_unit.currency != ctx.currency:
                 raise FeeCurrencyMismatch(
-                    f"fee {ref} is {fee.currency} per unit but the line is in {ctx.currency}",
+                    f"fee {ref} is {fee.per_unit.currency} per unit but the line is in {ctx.currency}",
                     hint="convert the line to the ledger currency when importing",
                 )
-            return PlannedFee(fee.party_id, role, ref, None, to_units(fee.per_unit), fee.cap, fee)
+            return PlannedFee(fee.party_id, role, ref, None, fee.per_unit.units, fee.cap, fee)
         return PlannedFee(fee.party_id, role, ref, fee.percent, None, None, fee)
 
     def _plan_entry(
@@ -792,152 +562,3 @@ def resolve(
 ) -> Resolution:
     """Resolve one line (no cache); use :class:`Resolver` for many lines."""
     return Resolver(agreements, catalog, attribution).resolve(ctx)
-
-
-# ---------------------------------------------------------------------------
-# Explanation for `royalty agreements explain`
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """The resolved tree of one context: what matched and why, the shares, an example split."""
-
-    context: LineContext
-    matched: str
-    checks: tuple[RuleCheck, ...]
-    fees: tuple[PlannedFee, ...]
-    shares: tuple[PlannedShare, ...]
-    example_amount: Decimal
-    example_quantity: int
-    example_parts: tuple[Part, ...]
-    reasons: tuple[str, ...]
-
-    def as_dict(self) -> dict[str, object]:
-        """JSON-ready: amounts and shares as strings (shares also as exact fractions)."""
-        ctx = self.context
-        return {
-            "context": {
-                "isrc": ctx.isrc,
-                "source": ctx.source,
-                "territory": ctx.territory,
-                "usage": ctx.usage,
-                "period": ctx.period,
-                "currency": ctx.currency,
-            },
-            "matched": self.matched,
-            "rules": [
-                {
-                    "rule": c.rule_ref,
-                    "priority": c.priority,
-                    "matched": c.matched,
-                    "reason": c.reason,
-                }
-                for c in self.checks
-            ],
-            "fees": [{"rule": f.rule_ref, "party": f.party_id, "terms": f.text} for f in self.fees],
-            "shares": [
-                {
-                    "party": s.party_id,
-                    "role": s.role,
-                    "share": format_share(s.share),
-                    "share_exact": f"{s.share.numerator}/{s.share.denominator}",
-                    "rule": s.rule_ref,
-                    "kind": s.kind,
-                    "attribution_weight": (
-                        None if s.attribution_weight is None else format_share(s.attribution_weight)
-                    ),
-                    "basis": s.basis,
-                }
-                for s in self.shares
-            ],
-            "example": {
-                "amount": to_text(self.example_amount),
-                "quantity": self.example_quantity,
-                "parts": [
-                    {
-                        "party": p.party_id,
-                        "role": p.role,
-                        "kind": p.kind,
-                        "rule": p.rule_ref,
-                        "amount": to_text(p.amount),
-                    }
-                    for p in self.example_parts
-                ],
-            },
-            "reasons": list(self.reasons),
-        }
-
-    def render_text(self) -> str:
-        ctx = self.context
-        out = [
-            f"{ctx.isrc}  source {ctx.source}  territory {ctx.territory}  usage {ctx.usage}"
-            f"  period {ctx.period}",
-            f"rule applied: {self.matched}",
-            "",
-            "why:",
-            *(f"  {r}" for r in self.reasons),
-            "",
-            f"split of an example {_money2(self.example_amount)} {ctx.currency}"
-            + (f" over {self.example_quantity:,} units" if self.example_quantity else "")
-            + ":",
-        ]
-        if not self.example_quantity and any(f.per_unit_units for f in self.fees):
-            out.append("  (per-unit fees are 0.00 here: give the example a quantity to see them)")
-        width = max((len(p.party_id) + len(p.role) + 3 for p in self.example_parts), default=10)
-        out.append(
-            f"  {'party (role)':<{width}}  {'kind':<5}  {'share':>12}  {'amount':>12}  rule"
-            "  (a fee's share is of the line, the others' of what is left after fees)"
-        )
-        for p in self.example_parts:
-            who = f"{p.party_id} ({p.role})"
-            weight = (
-                f"  attribution {format_share(p.attribution_weight)}"
-                if p.attribution_weight is not None
-                else ""
-            )
-            out.append(
-                f"  {who:<{width}}  {p.kind:<5}  {format_share(p.share):>12}  "
-                f"{_money2(p.amount):>12}  {p.rule_ref}{weight}"
-            )
-        total = sum((p.amount for p in self.example_parts), Decimal(0))
-        out.append(f"  {'total':<{width}}  {'':<5}  {'':>12}  {_money2(total):>12}")
-        return "\n".join(out)
-
-
-def _money2(amount: Decimal) -> str:
-    """Display text with thousands separators; full precision kept when not whole cents."""
-    text = to_text(amount)
-    whole, _, frac = text.partition(".")
-    sign = "-" if whole.startswith("-") else ""
-    return f"{sign}{int(whole.lstrip('-')):,}.{frac}"
-
-
-def explain(
-    ctx: LineContext,
-    agreements: Sequence[Agreement],
-    catalog: Catalog,
-    attribution: Attribution = None,
-    *,
-    example: Decimal | str = EXAMPLE_AMOUNT,
-    example_quantity: int | None = None,
-) -> Explanation:
-    """Explain how a context resolves, with the split of an example amount (1,000.00).
-
-    Raises the same :class:`ResolutionError` as :func:`resolve` when nothing applies.
-    """
-    amount = parse_amount(example) if isinstance(example, str) else example
-    quantity = ctx.quantity if example_quantity is None else example_quantity
-    resolver = Resolver(agreements, catalog, attribution)
-    selection = resolver._select(ctx, verbose=True)
-    plan = resolver.plan(ctx)
-    return Explanation(
-        context=ctx,
-        matched=plan.matched,
-        checks=selection.checks,
-        fees=plan.fees,
-        shares=plan.shares,
-        example_amount=amount,
-        example_quantity=quantity,
-        example_parts=plan.allocate(amount, quantity),
-        reasons=selection.reasons + plan.explanation,
-    )

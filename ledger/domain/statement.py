@@ -7,8 +7,8 @@ renders it (PDF, CSV) without running any query.
 
 Conventions, written once:
 
-* All amounts are :class:`~decimal.Decimal` at ledger scale (at most 10
-  places), in the statement's one currency.
+* All amounts are :class:`~ledger.domain.money.Money` at ledger scale (at most
+  10 places), in the statement's one currency.
 * The balance is what the operator owes the party. The summary reads
   ``closing = opening + earned - fees - recouped - paid``, where ``fees``,
   ``recouped`` and ``paid`` are positive when they reduce the balance.
@@ -30,13 +30,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN
 from fractions import Fraction
 from typing import TypeVar
 
-from ledger.domain.errors import LedgerError
-from ledger.domain.money import MONEY_CONTEXT, ZERO, check_amount, currency
-from ledger.domain.periods import parse_period
+from ledger.domain.errors import CurrencyMismatch, LedgerError
+from ledger.domain.money import MONEY_CONTEXT, Money, currency, total
+from ledger.domain.periods import Period
 
 
 class StatementMismatch(LedgerError):
@@ -77,14 +77,14 @@ class PartyInfo:
 class Summary:
     """The balance walk of the period, plus what is paid now and what is carried forward."""
 
-    opening: Decimal
-    earned: Decimal
-    fees: Decimal
-    recouped: Decimal
-    paid: Decimal
-    closing: Decimal
-    payable_now: Decimal
-    carried_forward: Decimal
+    opening: Money
+    earned: Money
+    fees: Money
+    recouped: Money
+    paid: Money
+    closing: Money
+    payable_now: Money
+    carried_forward: Money
     carry_reason: str | None = None
 
 
@@ -108,7 +108,7 @@ class StatementLine:
     territory: str
     usage: str
     quantity: int
-    amount: Decimal
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +120,7 @@ class Movement:
     date: str
     kind: str
     description: str
-    amount: Decimal
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ class Statement:
 
     operator: Operator
     party: PartyInfo
-    period: str
+    period: Period
     currency: str
     summary: Summary
     lines: tuple[StatementLine, ...] = ()
@@ -148,7 +148,6 @@ class Statement:
     statement_id: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "period", parse_period(self.period))
         object.__setattr__(self, "currency", currency(self.currency).code)
         problems = reconcile(self)
         if problems:
@@ -165,46 +164,36 @@ class Statement:
 def reconcile(statement: Statement) -> tuple[str, ...]:
     """Every way the statement's figures fail to add up (empty when they all do)."""
     s = statement.summary
+    code = statement.currency
     problems: list[str] = []
-    for name in (
-        "opening",
-        "earned",
-        "fees",
-        "recouped",
-        "paid",
-        "closing",
-        "payable_now",
-        "carried_forward",
-    ):
-        value = getattr(s, name)
-        if not isinstance(value, Decimal):
-            problems.append(f"summary.{name} is a {type(value).__name__}, not a Decimal")
-    for i, line in enumerate(statement.lines):
-        if not isinstance(line.amount, Decimal):
-            problems.append(f"line {i + 1} amount is a {type(line.amount).__name__}")
-    for group in ("adjustments", "fees", "recoupments", "payments"):
-        for i, m in enumerate(getattr(statement, group)):
-            if not isinstance(m.amount, Decimal):
-                problems.append(f"{group} {i + 1} amount is a {type(m.amount).__name__}")
+    for name, value in _named_amounts(statement):
+        if not isinstance(value, Money):
+            problems.append(f"{name} is a {type(value).__name__}, not Money")
+        elif value.currency != code:
+            problems.append(f"{name} is in {value.currency}, the statement in {code}")
     if problems:
         return tuple(problems)
-    for value in _all_amounts(statement):
-        try:
-            check_amount(value)
-        except LedgerError as error:
-            problems.append(str(error))
     checks = (
         (
             "earned",
             s.earned,
-            exact_sum(
-                [*(ln.amount for ln in statement.lines), *(m.amount for m in statement.adjustments)]
+            total(
+                [
+                    *(ln.amount for ln in statement.lines),
+                    *(m.amount for m in statement.adjustments),
+                ],
+                code,
             ),
             "lines + adjustments",
         ),
-        ("fees", s.fees, exact_sum(m.amount for m in statement.fees), "fee movements"),
-        ("recouped", s.recouped, exact_sum(m.amount for m in statement.recoupments), "recoupments"),
-        ("paid", s.paid, exact_sum(m.amount for m in statement.payments), "payments"),
+        ("fees", s.fees, total((m.amount for m in statement.fees), code), "fee movements"),
+        (
+            "recouped",
+            s.recouped,
+            total((m.amount for m in statement.recoupments), code),
+            "recoupments",
+        ),
+        ("paid", s.paid, total((m.amount for m in statement.payments), code), "payments"),
         (
             "closing",
             s.closing,
@@ -215,14 +204,11 @@ def reconcile(statement: Statement) -> tuple[str, ...]:
     )
     for name, stated, computed, what in checks:
         if stated != computed:
-            problems.append(f"summary.{name} is {stated} but {what} is {computed}")
-    minor = currency(statement.currency).minor
-    if s.payable_now != s.payable_now.quantize(minor, context=MONEY_CONTEXT):
-        problems.append(
-            f"summary.payable_now {s.payable_now} is not whole {statement.currency} minor units"
-        )
-    if s.payable_now < 0:
-        problems.append(f"summary.payable_now {s.payable_now} is negative")
+            problems.append(f"summary.{name} is {stated.text} but {what} is {computed.text}")
+    if s.payable_now != s.payable_now.round_down_minor():
+        problems.append(f"summary.payable_now {s.payable_now.text} is not whole {code} minor units")
+    if s.payable_now.sign < 0:
+        problems.append(f"summary.payable_now {s.payable_now.text} is negative")
     for i, line in enumerate(statement.lines):
         if line.quantity < 0:
             problems.append(f"line {i + 1} ({line.isrc}) has a negative quantity")
@@ -231,29 +217,24 @@ def reconcile(statement: Statement) -> tuple[str, ...]:
     return tuple(problems)
 
 
-def _all_amounts(statement: Statement) -> Iterable[Decimal]:
+def _named_amounts(statement: Statement) -> Iterable[tuple[str, object]]:
     s = statement.summary
-    yield from (
-        s.opening,
-        s.earned,
-        s.fees,
-        s.recouped,
-        s.paid,
-        s.closing,
-        s.payable_now,
-        s.carried_forward,
-    )
-    yield from (ln.amount for ln in statement.lines)
-    for group in (statement.adjustments, statement.fees, statement.recoupments, statement.payments):
-        yield from (m.amount for m in group)
-
-
-def exact_sum(amounts: Iterable[Decimal]) -> Decimal:
-    """Sum amounts with the money context (never rounds; traps on anything inexact)."""
-    total = ZERO
-    for amount in amounts:
-        total = MONEY_CONTEXT.add(total, amount)
-    return total
+    for name in (
+        "opening",
+        "earned",
+        "fees",
+        "recouped",
+        "paid",
+        "closing",
+        "payable_now",
+        "carried_forward",
+    ):
+        yield f"summary.{name}", getattr(s, name)
+    for i, line in enumerate(statement.lines):
+        yield f"line {i + 1} amount", line.amount
+    for group in ("adjustments", "fees", "recoupments", "payments"):
+        for i, m in enumerate(getattr(statement, group)):
+            yield f"{group} {i + 1} amount", m.amount
 
 
 # ---------------------------------------------------------------------------
@@ -266,7 +247,7 @@ class Total:
 
     key: str
     quantity: int
-    amount: Decimal
+    amount: Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +261,7 @@ class TrackTotal:
     rule_ref: str
     attribution_weight: Fraction | None
     quantity: int
-    amount: Decimal
+    amount: Money
 
 
 K = TypeVar("K")
@@ -288,12 +269,15 @@ K = TypeVar("K")
 
 def _group(
     lines: Iterable[StatementLine], key: Callable[[StatementLine], K]
-) -> dict[K, tuple[int, Decimal]]:
-    groups: dict[K, tuple[int, Decimal]] = {}
+) -> dict[K, tuple[int, Money]]:
+    groups: dict[K, tuple[int, Money]] = {}
     for line in lines:
         k = key(line)
-        quantity, amount = groups.get(k, (0, ZERO))
-        groups[k] = (quantity + line.quantity, MONEY_CONTEXT.add(amount, line.amount))
+        found = groups.get(k)
+        if found is None:
+            groups[k] = (line.quantity, line.amount)
+        else:
+            groups[k] = (found[0] + line.quantity, found[1] + line.amount)
     return groups
 
 
@@ -302,7 +286,7 @@ def _totals(
 ) -> tuple[Total, ...]:
     groups = _group(lines, key)
     # Largest earnings first; equal amounts by key, so input order never matters.
-    ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1], kv[0]))
+    ordered = sorted(groups.items(), key=lambda kv: (-kv[1][1].amount, kv[0]))
     return tuple(Total(k, q, a) for k, (q, a) in ordered)
 
 
@@ -351,30 +335,36 @@ class DisplayColumn:
     """A column of amounts as shown: each rounded to the minor unit, a rounding figure,
     and the total, with ``sum(rows) + rounding == total`` exactly."""
 
-    rows: tuple[Decimal, ...]
-    rounding: Decimal
-    total: Decimal
+    rows: tuple[Money, ...]
+    rounding: Money
+    total: Money
 
 
-def round_display(amount: Decimal, code: str) -> Decimal:
+def round_display(amount: Money) -> Money:
     """Round half-even to the currency's minor unit: how one figure is shown."""
-    return amount.quantize(currency(code).minor, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT)
+    minor = currency(amount.currency).minor
+    return Money(
+        amount.amount.quantize(minor, rounding=ROUND_HALF_EVEN, context=MONEY_CONTEXT),
+        amount.currency,
+    )
 
 
 def display_column(
-    amounts: Sequence[Decimal], code: str, *, total: Decimal | None = None
+    amounts: Sequence[Money], code: str, *, total_of: Money | None = None
 ) -> DisplayColumn:
     """Round a column for display so the shown figures add up to the shown total.
 
     The rule: each row and the total are rounded half-even on their own (each
     shown figure is the nearest to its exact value), and ``rounding`` is the
     shown total minus the sum of the shown rows, a whole number of minor units
-    printed as its own "Rounding" line when it is not zero. ``total`` defaults
+    printed as its own "Rounding" line when it is not zero. ``total_of`` defaults
     to the exact sum of ``amounts``; pass it when the column is a walk such as
-    ``opening + earned - fees`` (give the signed rows).
+    ``opening + earned - fees`` (give the signed rows). Every amount is in ``code``.
     """
-    exact_total = exact_sum(amounts) if total is None else total
-    rows = tuple(round_display(a, code) for a in amounts)
-    shown_total = round_display(exact_total, code)
-    rounding = MONEY_CONTEXT.subtract(shown_total, exact_sum(rows))
+    exact_total = total(amounts, code) if total_of is None else total_of
+    if exact_total.currency != code:
+        raise CurrencyMismatch(f"a column in {code} cannot total {exact_total.currency}")
+    rows = tuple(round_display(a) for a in amounts)
+    shown_total = round_display(exact_total)
+    rounding = shown_total - total(rows, code)
     return DisplayColumn(rows, rounding, shown_total)

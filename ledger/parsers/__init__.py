@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.domain.errors import InputError, Problem
+from ledger.domain.periods import Period
 from ledger.parsers.base import (
     FORMATS,
     USAGES,
@@ -85,65 +87,75 @@ def detect_format(path: str | Path) -> str:
 def open_revenue_file(
     path: str | Path,
     *,
+    name: str | None = None,
     fmt: str = "auto",
     mapping: Mapping | None = None,
     source: str | None = None,
-    period: str | None = None,
+    period: Period | None = None,
     limit: int = 100,
     encoding: str | None = None,
     progress: Progress | None = None,
 ) -> ParsedFile:
     """Open a revenue file for import: call ``validate()``, then iterate its lines.
 
-    ``fmt='auto'`` detects the format (a given ``mapping`` means 'csv').
-    ``source`` overrides the sender's name; ``period`` (YYYY-MM) is the import's
-    period: checked against a DSR's own, used by lines of files without one.
-    ``encoding`` declares a non-UTF encoding such as latin-1 (a BOM in the file
-    wins; a mapping may declare it too). ``limit`` caps the problems reported.
-    ``progress(phase, done, total)`` is called as bytes on disk are read, in
-    phase 'validate' and then 'read': for a progress bar.
-    Raises :class:`InputError` when the format cannot be read at all.
+    ``name`` is the file as problems name it (an upload's own name rather than the
+    temp path it was stored at; default: the path). ``fmt='auto'`` detects the format
+    (a given ``mapping`` means 'csv'). ``source`` overrides the sender's name;
+    ``period`` is the import's period: checked against a DSR's own, used by lines of
+    files without one. ``encoding`` declares a non-UTF encoding such as latin-1 (a BOM
+    in the file wins; a mapping may declare it too). ``limit`` caps the problems
+    reported. ``progress(phase, done, total)`` is called as bytes on disk are read, in
+    phase 'validate' and then 'read': for a progress bar. Raises :class:`InputError`
+    when the format cannot be read at all. Use it as a context manager (or ``close()``
+    it): a DSR keeps what the second pass needs in a temporary file.
     """
-    name = str(path)
+    shown = name or str(path)
     if fmt not in {"auto", *FORMATS}:
         raise InputError(
             [
                 Problem(
-                    name, None, "format", f"{fmt!r} is not a format; use auto, {', '.join(FORMATS)}"
+                    shown,
+                    None,
+                    "format",
+                    f"{fmt!r} is not a format; use auto, {', '.join(FORMATS)}",
                 )
             ]
         )
-    parsed = _open(name, fmt, mapping, source, period, limit, encoding)
+    options = _Options(
+        name=shown,
+        source=source,
+        period=None if period is None else period.code,
+        limit=limit,
+        encoding=encoding,
+    )
+    parsed = _open(str(path), fmt, mapping, options)
     parsed.progress = progress
     return parsed
 
 
-def _open(
-    name: str,
-    fmt: str,
-    mapping: Mapping | None,
-    source: str | None,
-    period: str | None,
-    limit: int,
-    encoding: str | None,
-) -> ParsedFile:
+@dataclass(frozen=True, slots=True)
+class _Options:
+    name: str
+    source: str | None
+    period: str | None
+    limit: int
+    encoding: str | None
+
+
+def _open(path: str, fmt: str, mapping: Mapping | None, o: _Options) -> ParsedFile:
     if fmt == "auto":
-        fmt = "csv" if mapping is not None else detect_format(name)
+        fmt = "csv" if mapping is not None else detect_format(path)
     if fmt == "dsr":
-        return DsrFile(name, source=source, period=period, limit=limit, encoding=encoding)
-    if fmt == "distrokid":
-        return TabularFile(
-            name, DISTROKID_MAPPING, source=source, period=period, limit=limit, encoding=encoding
+        return DsrFile(
+            path, name=o.name, source=o.source, period=o.period, limit=o.limit, encoding=o.encoding
         )
-    if fmt == "tunecore":
-        return TabularFile(
-            name, TUNECORE_MAPPING, source=source, period=period, limit=limit, encoding=encoding
-        )
-    if mapping is None:
+    known = {"distrokid": DISTROKID_MAPPING, "tunecore": TUNECORE_MAPPING}
+    chosen = known.get(fmt, mapping)
+    if chosen is None:
         raise InputError(
             [
                 Problem(
-                    name,
+                    o.name,
                     None,
                     "format",
                     "not a DSR, DistroKid or TuneCore file; describe its columns in a mapping file"
@@ -151,7 +163,15 @@ def _open(
                 )
             ]
         )
-    return TabularFile(name, mapping, source=source, period=period, limit=limit, encoding=encoding)
+    return TabularFile(
+        path,
+        chosen,
+        name=o.name,
+        source=o.source,
+        period=o.period,
+        limit=o.limit,
+        encoding=o.encoding,
+    )
 
 
 # Re-exported for the fixtures and docs: the exact headers of the built-in formats.

@@ -42,7 +42,7 @@ from ledger.domain.errors import (
 )
 from ledger.domain.identifiers import InvalidIdentifier, normalise_isrc, normalise_territory
 from ledger.domain.money import check_amount, currency, from_units, to_units
-from ledger.domain.periods import parse_period
+from ledger.domain.periods import Period
 
 FORMATS: Final = ("dsr", "distrokid", "tunecore", "csv")
 USAGES: Final = frozenset({"stream", "download", "ugc", "radio", "other"})
@@ -255,13 +255,15 @@ class ParsedFile:
         self,
         path: str,
         *,
+        name: str | None = None,
         source: str | None = None,
         period: str | None = None,
         limit: int = PROBLEM_LIMIT,
         encoding: str | None = None,
     ) -> None:
         self.path = path
-        self.name = str(path)
+        self.name = name or str(path)
+        """The file as the user knows it (an upload's name, not a temp path): in every problem."""
         self.source_override = source
         self.period_override = period
         self.limit = limit
@@ -296,6 +298,12 @@ class ParsedFile:
         """Release what ``validate()`` kept for the second pass (iterating again
         validates again)."""
         self._info = None
+
+    def __enter__(self) -> ParsedFile:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def _check_unchanged(self, sha: str, info: FileInfo) -> None:
         if sha != info.sha256:
@@ -481,8 +489,9 @@ def parse_territory(text: str) -> str:
 
 
 def parse_line_period(text: str) -> str:
+    """A line's usage month as its code (lines keep periods as text, see ledger.domain.periods)."""
     try:
-        return parse_period(text)
+        return Period.parse(text).code
     except InvalidPeriod as exc:
         raise FieldError(str(exc)) from None
 

@@ -271,6 +271,7 @@ class TabularFile(ParsedFile):
         path: str,
         mapping: Mapping,
         *,
+        name: str | None = None,
         source: str | None = None,
         period: str | None = None,
         limit: int = 100,
@@ -278,7 +279,12 @@ class TabularFile(ParsedFile):
         encoding: str | None = None,
     ) -> None:
         super().__init__(
-            path, source=source, period=period, limit=limit, encoding=encoding or mapping.encoding
+            path,
+            name=name,
+            source=source,
+            period=period,
+            limit=limit,
+            encoding=encoding or mapping.encoding,
         )
         self.mapping = mapping
         self.format = mapping.format
@@ -345,7 +351,9 @@ class TabularFile(ParsedFile):
         add = problems.add
         line_no = 0
         with (
-            TextSource(self.path, encoding=self.encoding, progress=self._progress(phase)) as src,
+            TextSource(
+                self.path, name=self.name, encoding=self.encoding, progress=self._progress(phase)
+            ) as src,
             src.guard(),
         ):
             stream = src.stream

@@ -125,11 +125,13 @@ class TextSource:
         self,
         path: str | Path,
         *,
+        name: str | None = None,
         encoding: str | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        """``progress(done, total)`` is called per 64 KiB read, in bytes on disk."""
-        self.name = str(path)
+        """``progress(done, total)`` is called per 64 KiB read, in bytes on disk; ``name``
+        is the file as problems name it (default: the path)."""
+        self.name = name or str(path)
         self.path = Path(path)
         head = read_head(self.path, 4)
         try:

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import select, text
 from sqlmodel import Session
 
 from ledger.domain.errors import NotFound
-from ledger.domain.money import from_units, parts_to_units
-from ledger.domain.periods import parse_period
+from ledger.domain.money import Money, parts_to_units
+from ledger.domain.periods import Period
 from ledger.store import settings
 from ledger.store.models import Party
 
@@ -30,15 +29,15 @@ class PartyBalance:
     party_id: str
     name: str
     currency: str
-    period: str | None
-    opening: Decimal
-    earned: Decimal
-    fees: Decimal
-    recouped: Decimal
-    paid: Decimal
-    other: Decimal
-    closing: Decimal
-    advance_outstanding: Decimal
+    period: Period | None
+    opening: Money
+    earned: Money
+    fees: Money
+    recouped: Money
+    paid: Money
+    other: Money
+    closing: Money
+    advance_outstanding: Money
 
     def check(self) -> bool:
         return (
@@ -61,17 +60,15 @@ GROUP BY a.party_id, a.code, t.currency, bucket, t.memo
 
 
 def balances(
-    session: Session, *, period: str | None = None, party: str | None = None
+    session: Session, *, period: Period | None = None, party: str | None = None
 ) -> list[PartyBalance]:
     """Per party: the movements of ``period`` (or of all time) and the balances around them."""
-    if period:
-        period = parse_period(period)
     ccy = settings.ledger_currency(session)
     names = {p.id: p.name for p in session.scalars(select(Party))}
     if party is not None and party not in names:
         raise NotFound(f"party {party!r} is not in the catalog")
     sql = _QUERY.format(party_filter="AND a.party_id = :party" if party else "")
-    params: dict[str, object] = {"period": period}
+    params: dict[str, object] = {"period": None if period is None else period.code}
     if party:
         params["party"] = party
     acc: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -102,20 +99,21 @@ def balances(
         opening, earned, fees = s["opening"], s["earned"], s["fees"]
         recouped, paid, other = s["recouped"], s["paid"], s["other"]
         closing = opening + earned - fees - recouped - paid + other
+        code = cur or ccy
         out.append(
             PartyBalance(
                 party_id=party_id,
                 name=names.get(party_id, party_id),
-                currency=cur or ccy,
+                currency=code,
                 period=period,
-                opening=from_units(opening),
-                earned=from_units(earned),
-                fees=from_units(fees),
-                recouped=from_units(recouped),
-                paid=from_units(paid),
-                other=from_units(other),
-                closing=from_units(closing),
-                advance_outstanding=from_units(s["advance"]),
+                opening=Money.of_units(opening, code),
+                earned=Money.of_units(earned, code),
+                fees=Money.of_units(fees, code),
+                recouped=Money.of_units(recouped, code),
+                paid=Money.of_units(paid, code),
+                other=Money.of_units(other, code),
+                closing=Money.of_units(closing, code),
+                advance_outstanding=Money.of_units(s["advance"], code),
             )
         )
     return out

@@ -1,7 +1,7 @@
 """Payouts: pay what can be paid, carry forward what cannot.
 
 For every party (not the operator) the payable balance is rounded *down* to
-the currency's minor unit (:func:`ledger.domain.money.round_down_minor`, the ledger's
+the currency's minor unit (:meth:`ledger.domain.money.Money.round_down_minor`, the ledger's
 one rounding point). If that reaches the party's minimum threshold, a payout
 entry moves it from their payable account to the bank. The sub-cent remainder
 and balances below the threshold stay in the balance and carry forward.
@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from ledger.domain.money import from_units, parts_to_units, round_down_minor, to_text
-from ledger.domain.periods import parse_period
-from ledger.store import accounts, journal, settings
-from ledger.store.journal import EntryDraft, Leg
+from ledger.domain import accounts
+from ledger.domain.entries import EntryDraft, Leg
+from ledger.domain.money import Money, parts_to_units
+from ledger.domain.periods import Period
+from ledger.store import journal, periods, settings
 from ledger.store.models import Party, Payout
 
 
@@ -28,24 +28,24 @@ class PayoutLine:
     party_id: str
     name: str
     currency: str
-    balance: Decimal
-    paid: Decimal
-    carried: Decimal
+    balance: Money
+    paid: Money
+    carried: Money
     reason: str
     """Why the party is paid or what is carried: 'paid', 'below threshold of 50.00 USD', ..."""
 
 
 @dataclass(frozen=True, slots=True)
 class PayoutResult:
-    period: str
-    posted_in: str | None
+    period: Period
+    posted_in: Period | None
     currency: str
     lines: tuple[PayoutLine, ...]
-    total_paid: Decimal
+    total_paid: Money
     dry_run: bool
 
 
-def payable_balances(session: Session, ccy: str) -> dict[str, Decimal]:
+def payable_balances(session: Session, ccy: str) -> dict[str, Money]:
     """What the ledger owes each party now (positive = owed to them)."""
     rows = session.execute(
         text(
@@ -55,29 +55,29 @@ def payable_balances(session: Session, ccy: str) -> dict[str, Decimal]:
         ),
         {"c": ccy},
     )
-    return {party: -from_units(parts_to_units(w, f)) for party, w, f in rows}
+    return {party: Money.of_units(-parts_to_units(w, f), ccy) for party, w, f in rows}
 
 
-def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult:
-    period = parse_period(period)
+def pay(session: Session, period: Period, *, dry_run: bool = False) -> PayoutResult:
+    """Pay every party what can be paid now; carry forward what cannot (module doc)."""
     ccy = settings.ledger_currency(session)
+    zero = Money.zero(ccy)
     owed = payable_balances(session, ccy)
     parties = {p.id: p for p in session.scalars(select(Party).order_by(col(Party.id)))}
-    posted_in = None if dry_run else journal.open_period_for(session, period)
+    posted_in = None if dry_run else periods.open_period_for(session, period)
     lines: list[PayoutLine] = []
-    total = Decimal(0)
+    total = zero
     for party_id in sorted(owed):
         party = parties.get(party_id)
         if party is None or party.is_operator:
             continue
         balance = owed[party_id]
-        payable = round_down_minor(balance, ccy) if balance > 0 else Decimal(0)
-        threshold = party.payout_threshold or Decimal(0)
-        if payable <= 0:
-            reason = "nothing payable" if balance <= 0 else "less than one minor unit"
-            lines.append(
-                PayoutLine(party_id, party.name, ccy, balance, Decimal(0), balance, reason)
-            )
+        payable = balance.round_down_minor() if balance > zero else zero
+        # The threshold is in the ledger currency until payout currencies are built.
+        threshold = Money(party.payout_threshold, ccy) if party.payout_threshold else zero
+        if payable <= zero:
+            reason = "nothing payable" if balance <= zero else "less than one minor unit"
+            lines.append(PayoutLine(party_id, party.name, ccy, balance, zero, balance, reason))
             continue
         if payable < threshold:
             lines.append(
@@ -86,9 +86,9 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
                     party.name,
                     ccy,
                     balance,
-                    Decimal(0),
+                    zero,
                     balance,
-                    f"below threshold of {to_text(threshold)} {ccy}",
+                    f"below threshold of {threshold}",
                 )
             )
             continue
@@ -96,7 +96,7 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
             assert posted_in is not None
             count = session.execute(
                 text("SELECT COUNT(*) FROM payout WHERE party_id = :p AND period = :per"),
-                {"p": party_id, "per": period},
+                {"p": party_id, "per": period.code},
             ).scalar_one()
             entry = journal.post(
                 session,
@@ -106,8 +106,8 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
                     kind="payout",
                     description=f"Payout to {party.name} for {period}",
                     legs=(
-                        Leg.of(accounts.payable(party_id), payable, ccy, memo="paid"),
-                        Leg.of(accounts.BANK, -payable, ccy, memo=f"payout to {party_id}"),
+                        Leg.of(accounts.payable(party_id), payable, memo="paid"),
+                        Leg.of(accounts.BANK, -payable, memo=f"payout to {party_id}"),
                     ),
                     source_ref=f"payout:{period}",
                 ),
@@ -117,12 +117,12 @@ def pay(session: Session, period: str, *, dry_run: bool = False) -> PayoutResult
                     period=period,
                     party_id=party_id,
                     currency=ccy,
-                    amount=payable,
+                    amount=payable.amount,
                     entry_id=entry.id,
                     created_at=datetime.now(UTC),
                 )
             )
-        total += payable
+        total = total + payable
         lines.append(
             PayoutLine(party_id, party.name, ccy, balance, payable, balance - payable, "paid")
         )

@@ -1,37 +1,13 @@
-"""Statements: one party's period, built from postings, rendered, and issued once.
+"""Statements as files: issued once for a closed period, served byte for byte ever after.
 
-This service owns turning the journal into :class:`~ledger.domain.statement.Statement`
-values and storing what was issued. Every figure is a sum of postings on the
-party's ``payable:<party>`` account in entries whose period is the statement's
-period (the *posting* period, so a correction of an earlier month that lands in
-this one appears here):
-
-* ``lines``: the party's split postings (memo ``earned``, or ``fee`` for a fee
-  they receive) from the first split run of a period (entry kind ``split``) for
-  usage in that period, one line per track, source, territory, usage type and
-  rule. Role, share and attribution weight come from the agreements (the
-  resolver's plan for the line's context, matched on the posting's
-  ``rule_ref``); units come from the imported revenue lines of the same
-  dimensions (0 when none, or when they net to a refund: the model keeps units
-  non-negative).
-* ``adjustments``: earnings that are not ordinary lines: usage of an earlier
-  month reported late or corrected (shown with its usage period and units),
-  split reruns (entry kind ``adjustment``), and any other movement.
-* ``fees``: the party's part of the fees taken before the split (memo
-  ``fees``), one movement per track and rule.
-* ``recoupments`` and ``payments``: one movement per entry.
-
-The summary comes from :func:`ledger.services.balances.balances` (one grouped query),
-and :class:`Statement` checks that the listed items add up to it. One
-decision: the payout *for* this period, when it is posted in this period, is
-shown as "paid now" (``payable_now``), not as a payment made during the period;
-``summary.paid`` holds the payouts of earlier statements. So a holder paid at
-the close of the month reads "Payable now 8,870.70" and the closing balance is
-what this statement settles: ``closing = payable_now + carried_forward``.
+The figures come from :mod:`ledger.services.statement_data`; the adapter hands in
+the renderer (``reports`` makes PDF and CSV bytes), so this service never picks a
+file format's library itself.
 
 Statements of a *closed* period are issued once (:class:`IssuedStatement`,
-bytes and SHA-256) by :func:`write_statements`; later reads return exactly those
-bytes, whatever is posted afterwards.
+bytes and SHA-256) by :func:`issue_statements`; later reads return exactly those
+bytes, whatever is posted afterwards. An open period's statements are drafts:
+rendered on each read and never stored.
 """
 
 from __future__ import annotations
@@ -39,53 +15,38 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from fractions import Fraction
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select, text
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from ledger.domain.agreements import Agreement
 from ledger.domain.errors import NotFound
-from ledger.domain.money import (
-    ZERO,
-    currency,
-    from_units,
-    parts_to_units,
-    round_down_minor,
-    to_text,
+from ledger.domain.periods import Period
+from ledger.domain.statement import Statement
+from ledger.services.statement_data import (
+    StatementContext,
+    build_statement,
+    has_statement,
+    parties_with_activity,
 )
-from ledger.domain.periods import parse_period
-from ledger.domain.rules import LineContext, ResolutionError, Resolver, SharePlan
-from ledger.domain.statement import (
-    Movement,
-    Operator,
-    PartyInfo,
-    Statement,
-    StatementLine,
-    Summary,
-)
-from ledger.services import balances
-from ledger.store import accounts, documents, settings
-from ledger.store.models import IssuedStatement, Party, Period, Track
+from ledger.store import periods
+from ledger.store.models import IssuedStatement, Party
 
 FORMATS: tuple[str, ...] = ("pdf", "csv")
 MEDIA_TYPES = {"pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
 
-ProgressCallback = Callable[[int, int, str], None]
-"""Called after each party's files are written: (done, total, party_id)."""
+Renderer = Callable[[Statement, str], bytes]
+"""Makes a statement's bytes in one format (``reports.render``); the same statement
+must give the same bytes."""
 
 
 @dataclass(frozen=True, slots=True)
 class StatementRef:
     """A period a party has a statement for; ``sha256`` per format once it is issued."""
 
-    period: str
+    period: Period
     formats: tuple[str, ...]
     issued: bool
     sha256: dict[str, str] | None
@@ -95,583 +56,14 @@ class StatementRef:
 class StatementFile:
     """One statement file, ready to send: the exact bytes, a file name, a media type."""
 
+    party_id: str
+    format: str
     content: bytes
     filename: str
     media_type: str
 
 
-# ---------------------------------------------------------------------------
-# What stays the same for every party of one run
-
-
-@dataclass(slots=True)
-class StatementContext:
-    """Catalog, agreements and resolvers loaded once for many statements.
-
-    Only a cache of immutable inputs read in one session; build one per use case.
-    """
-
-    ledger_currency: str
-    operator: Operator
-    operator_id: str
-    parties: dict[str, Party]
-    titles: dict[str, str]
-    agreements: tuple[Agreement, ...]
-    resolver: Resolver
-    catalog: Any
-    attribution: Any
-    _by_ref: dict[str, Resolver] = field(default_factory=dict)
-    _terms: dict[tuple[object, ...], tuple[str, Fraction, Fraction | None] | None] = field(
-        default_factory=dict
-    )
-
-    @classmethod
-    def load(cls, session: Session) -> StatementContext:
-        ccy = settings.ledger_currency(session)
-        catalog = documents.current_catalog(session)
-        agreements = documents.stored_agreements(session, catalog)
-        attribution = documents.attribution_reports(session, catalog)
-        parties = {p.id: p for p in session.scalars(select(Party))}
-        titles = {t.isrc: t.title for t in session.scalars(select(Track))}
-        op = parties.get(catalog.operator_id)
-        ids: list[tuple[str, str]] = []
-        if op is not None:
-            ids += [(k, v) for k, v in (("IPI", op.ipi), ("ISNI", op.isni)) if v]
-            if op.email:
-                ids.append(("Email", op.email))
-        operator = Operator(name=op.name if op else catalog.operator_id, ids=tuple(ids))
-        return cls(
-            ccy,
-            operator,
-            catalog.operator_id,
-            parties,
-            titles,
-            agreements,
-            Resolver(agreements, catalog, attribution),
-            catalog,
-            attribution,
-        )
-
-    def terms(
-        self, party_id: str, memo: str, rule_ref: str, ctx: LineContext
-    ) -> tuple[str, Fraction, Fraction | None]:
-        """(role, share, attribution weight) that the agreement gave the party on a line.
-
-        The resolver's plan for the line's context is searched for the posting's rule;
-        when the agreements have changed since (a newer version in force), the
-        version the posting names is resolved on its own. Unknown terms fall back to
-        the party's role on the track and a share of 0 (shown, never invented).
-        """
-        key = (party_id, memo, rule_ref, ctx.key())
-        if key not in self._terms:
-            found = self._find(self.resolver, party_id, memo, rule_ref, ctx)
-            if found is None:
-                ref = rule_ref.split("#", 1)[0]
-                if ref not in self._by_ref:
-                    self._by_ref[ref] = Resolver(
-                        [a for a in self.agreements if a.ref == ref], self.catalog, self.attribution
-                    )
-                found = self._find(self._by_ref[ref], party_id, memo, rule_ref, ctx)
-            self._terms[key] = found
-        found = self._terms[key]
-        if found is None:
-            roles = sorted(
-                c.role
-                for c in self.catalog.contributions
-                if c.isrc == ctx.isrc and c.party_id == party_id
-            )
-            return (roles[0] if roles else "unknown", Fraction(0), None)
-        return found
-
-    @staticmethod
-    def _find(
-        resolver: Resolver, party_id: str, memo: str, rule_ref: str, ctx: LineContext
-    ) -> tuple[str, Fraction, Fraction | None] | None:
-        try:
-            plan: SharePlan = resolver.plan(ctx)
-        except ResolutionError:
-            return None
-        if memo == "fee":
-            for f in plan.fees:
-                if f.party_id == party_id and f.rule_ref == rule_ref:
-                    return (f.role, f.percent if f.percent is not None else Fraction(0), None)
-            return None
-        for s in plan.shares:
-            if s.party_id == party_id and s.rule_ref == rule_ref:
-                return (s.role, s.share, s.attribution_weight)
-        return None
-
-
-# ---------------------------------------------------------------------------
-# Building one statement
-
-
-_POSTINGS = """
-SELECT e.id, e.kind, e.source_ref, e.posted_at, e.description, e.hash,
-       p.isrc, p.source, p.territory, p.usage, p.usage_period, p.rule_ref, p.memo,
-       SUM(p.amount_whole), SUM(p.amount_frac)
-FROM posting p
-JOIN account a ON a.id = p.account_id
-JOIN journal_entry e ON e.id = p.entry_id
-WHERE a.code = :account AND e.period = :period AND p.currency = :ccy
-GROUP BY e.id, e.kind, e.source_ref, e.posted_at, e.description, e.hash,
-         p.isrc, p.source, p.territory, p.usage, p.usage_period, p.rule_ref, p.memo
-ORDER BY e.id
-"""
-
-_QUANTITIES = """
-SELECT i.period, l.isrc, l.source, l.territory, l.usage, l.usage_period, SUM(l.quantity)
-FROM revenue_line l JOIN revenue_import i ON i.id = l.import_id
-WHERE i.period IN ({periods}) AND i.status = 'posted' AND l.currency = :ccy
-  AND l.isrc IN ({isrcs})
-GROUP BY i.period, l.isrc, l.source, l.territory, l.usage, l.usage_period
-"""
-
-_EARNED = ("earned", "fee", "no agreement")
-_QtyKey = tuple[
-    str, str, str, str, str, str
-]  # split period, isrc, source, territory, usage, usage period
-
-
-@dataclass(frozen=True, slots=True)
-class _Row:
-    entry_id: int
-    kind: str
-    source_ref: str
-    date: str
-    description: str
-    hash: str
-    isrc: str
-    source: str
-    territory: str
-    usage: str
-    usage_period: str
-    rule_ref: str
-    memo: str
-    units: int  # signed as posted: debit +, credit -
-
-    @property
-    def split_period(self) -> str | None:
-        ref = self.source_ref
-        return ref[6:] if ref.startswith("split:") else None
-
-
-def _rows(session: Session, party_id: str, period: str, ccy: str) -> list[_Row]:
-    out = []
-    for r in session.execute(
-        text(_POSTINGS), {"account": accounts.payable(party_id), "period": period, "ccy": ccy}
-    ):
-        units = parts_to_units(r[13], r[14])
-        if units:
-            out.append(
-                _Row(
-                    int(r[0]),
-                    r[1],
-                    r[2] or "",
-                    (r[3] or "")[:10],
-                    r[4] or "",
-                    r[5] or "",
-                    r[6] or "",
-                    r[7] or "",
-                    r[8] or "",
-                    r[9] or "",
-                    r[10] or "",
-                    r[11] or "",
-                    r[12] or "",
-                    units,
-                )
-            )
-    return out
-
-
-def _quantities(session: Session, rows: Sequence[_Row], ccy: str) -> dict[_QtyKey, int]:
-    periods = sorted({r.split_period for r in rows if r.split_period})
-    isrcs = sorted({r.isrc for r in rows if r.split_period and r.isrc})
-    if not periods or not isrcs:
-        return {}
-    params: dict[str, object] = {"ccy": ccy}
-    params.update({f"p{i}": p for i, p in enumerate(periods)})
-    params.update({f"i{i}": s for i, s in enumerate(isrcs)})
-    sql = _QUANTITIES.format(
-        periods=", ".join(f":p{i}" for i in range(len(periods))),
-        isrcs=", ".join(f":i{i}" for i in range(len(isrcs))),
-    )
-    return {
-        (p, isrc, src, terr, usage, uperiod): int(q)
-        for p, isrc, src, terr, usage, uperiod, q in session.execute(text(sql), params)
-    }
-
-
-def _is_line(row: _Row) -> bool:
-    """An ordinary earnings line: the first split of a period, for usage in that period."""
-    split = row.split_period
-    return (
-        row.kind == "split"
-        and split is not None
-        and row.memo in ("earned", "fee")
-        and row.usage_period in ("", split)
-    )
-
-
-def build_statement(
-    session: Session,
-    party_id: str,
-    period: str,
-    *,
-    context: StatementContext | None = None,
-) -> Statement:
-    """The party's statement for ``period``; every figure a sum of postings (module doc).
-
-    Raises :class:`NotFound` for a party not in the catalog (or the operator, who
-    has no statement).
-    """
-    period = parse_period(period)
-    ctx = context or StatementContext.load(session)
-    party = ctx.parties.get(party_id)
-    if party is None or party.is_operator:
-        raise NotFound(
-            f"party {party_id!r} is not a rights-holder in the catalog",
-            hint="see `royalty balances` for the parties with statements",
-        )
-    ccy = ctx.ledger_currency
-    rows = _rows(session, party_id, period, ccy)
-    quantities = _quantities(session, rows, ccy)
-
-    # -- lines
-    line_units: dict[tuple[str, str, str, str, str, str, str], int] = defaultdict(int)
-    line_qty: dict[tuple[str, str, str, str, str, str, str], set[_QtyKey]] = defaultdict(set)
-    adjust: dict[tuple[str, str, str], int] = defaultdict(int)
-    fees: dict[tuple[str, str, str], int] = defaultdict(int)
-    recoupments: list[Movement] = []
-    payments: list[Movement] = []
-    paid_now_units = 0
-    for row in rows:
-        if _is_line(row):
-            split = row.split_period or period
-            key = (row.isrc, row.source, row.territory, row.usage, row.rule_ref, row.memo, split)
-            line_units[key] -= row.units
-            line_qty[key].add(
-                (split, row.isrc, row.source, row.territory, row.usage, row.usage_period or split)
-            )
-        elif row.memo in _EARNED:
-            adjust[_adjust_key(row, ctx, quantities)] -= row.units
-        elif row.memo == "fees":
-            fees[_fee_key(row, ctx)] += row.units
-        elif row.memo == "recouped":
-            recoupments.append(
-                Movement(
-                    row.date,
-                    "recoupment",
-                    f"Advance recouped from earnings (entry #{row.entry_id})",
-                    from_units(row.units),
-                )
-            )
-        elif row.memo == "paid":
-            if row.source_ref == f"payout:{period}" and row.units > 0:
-                paid_now_units += row.units
-                continue
-            payments.append(
-                Movement(
-                    row.date,
-                    "payment",
-                    f"{row.description} (entry #{row.entry_id})",
-                    from_units(row.units),
-                )
-            )
-        else:
-            adjust[(row.date, row.kind, f"{row.description} (entry #{row.entry_id})")] -= row.units
-
-    lines = []
-    for key in sorted(line_units):
-        isrc, source, territory, usage, rule_ref, memo, split = key
-        line_ctx = LineContext(isrc, source, territory, usage, split, ZERO, ccy)
-        role, share, weight = ctx.terms(party_id, memo, rule_ref, line_ctx)
-        quantity = sum(quantities.get(k, 0) for k in line_qty[key])
-        lines.append(
-            StatementLine(
-                isrc=isrc,
-                track_title=ctx.titles.get(isrc, isrc or "(no track)"),
-                role=role,
-                share=share,
-                rule_ref=rule_ref,
-                attribution_weight=weight,
-                source=source,
-                territory=territory,
-                usage=usage,
-                quantity=max(quantity, 0),
-                amount=from_units(line_units[key]),
-            )
-        )
-    adjustments = tuple(
-        Movement(date, kind, description, from_units(u))
-        for (date, kind, description), u in sorted(adjust.items())
-        if u
-    )
-    fee_moves = tuple(
-        Movement(date, "fees", description, from_units(u))
-        for (date, description, _), u in sorted(fees.items(), key=lambda kv: kv[0][2])
-        if u
-    )
-
-    # -- summary (balances' one grouped query) and what is paid now
-    found = [
-        b for b in balances.balances(session, period=period, party=party_id) if b.currency == ccy
-    ]
-    paid_now = from_units(paid_now_units)
-    if found:
-        b = found[0]
-        opening, earned, fee_total = b.opening, b.earned + b.other, b.fees
-        recouped, paid = b.recouped, b.paid - paid_now
-        ledger_closing, advance = b.closing, b.advance_outstanding
-    else:
-        opening = earned = fee_total = recouped = paid = ledger_closing = advance = ZERO
-    closing = ledger_closing + paid_now
-    carried = closing - paid_now
-    reason = _carry_reason(party, ccy, paid_now, carried, advance, closing)
-    summary = Summary(
-        opening=opening,
-        earned=earned,
-        fees=fee_total,
-        recouped=recouped,
-        paid=paid,
-        closing=closing,
-        payable_now=paid_now,
-        carried_forward=carried,
-        carry_reason=reason,
-    )
-    return Statement(
-        operator=ctx.operator,
-        party=PartyInfo(
-            id=party.id,
-            name=party.name,
-            kind=_party_kind(party, lines),
-            ipi=party.ipi,
-            isni=party.isni,
-            email=party.email,
-        ),
-        period=period,
-        currency=ccy,
-        summary=summary,
-        lines=tuple(lines),
-        adjustments=adjustments,
-        fees=fee_moves,
-        recoupments=tuple(recoupments),
-        payments=tuple(payments),
-        generated_from=_generated_from(session, rows, period),
-        issued_on=_issued_on(session, period, rows),
-        statement_id=f"ST-{period}-{party.id}",
-    )
-
-
-def _adjust_key(
-    row: _Row, ctx: StatementContext, quantities: dict[_QtyKey, int]
-) -> tuple[str, str, str]:
-    """(date, kind, description) of an earnings movement that is not an ordinary line."""
-    title = ctx.titles.get(row.isrc, row.isrc or "(no track)")
-    where = ", ".join(x for x in (row.source, row.territory, row.usage) if x)
-    if row.kind == "adjustment" or (row.split_period is None):
-        return (
-            row.date,
-            "adjustment",
-            f"{row.description}: {title} ({row.isrc}), {where}, usage {row.usage_period}, "
-            f"{row.rule_ref}",
-        )
-    split = row.split_period or ""
-    qty = quantities.get(
-        (split, row.isrc, row.source, row.territory, row.usage, row.usage_period), 0
-    )
-    kind = "correction" if qty < 0 or row.units > 0 else "earlier usage"
-    return (
-        split,
-        kind,
-        f"{title} ({row.isrc}), {where}, usage {row.usage_period}: {qty:,} units, "
-        f"reported in {split}; {row.rule_ref}",
-    )
-
-
-def _fee_key(row: _Row, ctx: StatementContext) -> tuple[str, str, str]:
-    title = ctx.titles.get(row.isrc, row.isrc or "(no track)")
-    when = ""
-    if row.kind == "adjustment":
-        when = f", adjustment entry #{row.entry_id}"
-    elif row.split_period and row.usage_period not in ("", row.split_period):
-        when = f", usage {row.usage_period}"
-    description = f"Share of fees before the split: {title} ({row.isrc}), {row.rule_ref}{when}"
-    order = f"{row.isrc}|{row.rule_ref}|{row.kind}|{row.usage_period}|{row.entry_id:012d}"
-    if not when:
-        order = f"{row.isrc}|{row.rule_ref}"
-    return (row.split_period or row.date, description, order)
-
-
-def _party_kind(party: Party, lines: Iterable[StatementLine]) -> str:
-    """What the party is to the reader: their roles on this statement, else their kind."""
-    roles = sorted({ln.role for ln in lines})
-    return ", ".join(roles) if roles else party.kind
-
-
-def _carry_reason(
-    party: Party,
-    ccy: str,
-    paid_now: Decimal,
-    carried: Decimal,
-    advance: Decimal,
-    closing: Decimal,
-) -> str | None:
-    """Why what is not paid now stays in the balance (the same tests as ledger.services.payouts)."""
-    if advance > 0:
-        return (
-            f"advance not yet recouped ({to_text(round_down_minor(advance, ccy))} {ccy} remaining)"
-        )
-    if carried == 0:
-        return None
-    if closing < 0:
-        return "negative balance, recovered from future earnings"
-    if paid_now > 0:
-        return f"the remainder under {currency(ccy).minor} {ccy} stays in your balance"
-    payable = round_down_minor(closing, ccy)
-    threshold = party.payout_threshold or ZERO
-    if payable <= 0:
-        return f"less than {currency(ccy).minor} {ccy}, too little to pay"
-    if payable < threshold:
-        return f"below threshold of {to_text(threshold)} {ccy}"
-    return "not paid yet: no payout has been recorded for this period"
-
-
-def _generated_from(session: Session, rows: Sequence[_Row], period: str) -> tuple[str, ...]:
-    """What an auditor traces the figures to: entries (with the last hash), runs, imports."""
-    if not rows:
-        return ("no postings in this period",)
-    ids = sorted({r.entry_id for r in rows})
-    last = max(rows, key=lambda r: r.entry_id)
-    out = [f"journal entries {_id_list(ids)} (entry #{last.entry_id} hash {last.hash[:16]})"]
-    splits = sorted({r.split_period for r in rows if r.split_period})
-    if splits:
-        params = {f"p{i}": p for i, p in enumerate(splits)}
-        runs = [
-            int(r[0])
-            for r in session.execute(
-                text(
-                    "SELECT DISTINCT id FROM split_run WHERE posted_in = :period AND period IN ("
-                    + ", ".join(f":p{i}" for i in range(len(splits)))
-                    + ") ORDER BY id"
-                ),
-                {"period": period, **params},
-            )
-        ]
-        if runs:
-            out.append("split runs " + _id_list(runs))
-        imports = [
-            int(r[0])
-            for r in session.execute(
-                text(
-                    "SELECT id FROM revenue_import WHERE status = 'posted' AND period IN ("
-                    + ", ".join(f":p{i}" for i in range(len(splits)))
-                    + ") ORDER BY id"
-                ),
-                params,
-            )
-        ]
-        if imports:
-            out.append("revenue imports " + _id_list(imports))
-    return tuple(out)
-
-
-def _id_list(ids: Sequence[int]) -> str:
-    """``#1-#4, #7`` for [1, 2, 3, 4, 7]."""
-    parts: list[str] = []
-    start = prev = ids[0]
-    for i in [*ids[1:], None]:
-        if i is not None and i == prev + 1:
-            prev = i
-            continue
-        parts.append(f"#{start}" if start == prev else f"#{start}-#{prev}")
-        if i is not None:
-            start = prev = i
-    return ", ".join(parts)
-
-
-def _issued_on(session: Session, period: str, rows: Sequence[_Row]) -> str | None:
-    """The close date of a closed period; else the date of the latest posting shown."""
-    row = session.get(Period, period)
-    if row is not None and row.status == "closed" and row.closed_at is not None:
-        return row.closed_at.strftime("%Y-%m-%d")
-    return max((r.date for r in rows), default=None)
-
-
-# ---------------------------------------------------------------------------
-# Who gets a statement
-
-
-def parties_with_activity(session: Session, period: str) -> list[str]:
-    """Rights-holders with a posting in ``period`` or a balance (or advance) to report."""
-    period = parse_period(period)
-    ccy = settings.ledger_currency(session)
-    operator = settings.get(session, settings.OPERATOR)
-    out = set()
-    for b in balances.balances(session, period=period):
-        if b.party_id == operator or b.currency != ccy:
-            continue
-        figures = (
-            b.opening,
-            b.earned,
-            b.fees,
-            b.recouped,
-            b.paid,
-            b.other,
-            b.closing,
-            b.advance_outstanding,
-        )
-        if any(figures):
-            out.add(b.party_id)
-    active = session.execute(
-        text(
-            "SELECT DISTINCT a.party_id FROM posting p JOIN account a ON a.id = p.account_id "
-            "JOIN journal_entry e ON e.id = p.entry_id "
-            "WHERE a.party_id IS NOT NULL AND e.period = :period"
-        ),
-        {"period": period},
-    )
-    out.update(r[0] for r in active if r[0] != operator)
-    return sorted(out)
-
-
-def _has_statement(session: Session, party_id: str, period: str) -> bool:
-    """The one-party form of :func:`parties_with_activity`."""
-    operator = settings.get(session, settings.OPERATOR)
-    if party_id == operator:
-        return False
-    for b in balances.balances(session, period=period, party=party_id):
-        if any(
-            (
-                b.opening,
-                b.earned,
-                b.fees,
-                b.recouped,
-                b.paid,
-                b.other,
-                b.closing,
-                b.advance_outstanding,
-            )
-        ):
-            return True
-    return (
-        session.execute(
-            text(
-                "SELECT 1 FROM posting p JOIN account a ON a.id = p.account_id "
-                "JOIN journal_entry e ON e.id = p.entry_id "
-                "WHERE a.party_id = :party AND e.period = :period LIMIT 1"
-            ),
-            {"party": party_id, "period": period},
-        ).first()
-        is not None
-    )
-
-
-# ---------------------------------------------------------------------------
-# Files and issued statements
-
-
-def filename(party_id: str, period: str, fmt: str) -> str:
+def filename(party_id: str, period: Period, fmt: str) -> str:
     """``statement_2026-10_rust.pdf``; a party id is reduced to safe file-name characters."""
     safe = re.sub(r"[^A-Za-z0-9_.\-]+", "-", party_id).strip(".-") or "party"
     return f"statement_{period}_{safe}.{fmt}"
@@ -684,7 +76,8 @@ class UnknownFormat(NotFound):
     title = "Unknown statement format"
 
 
-def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """The wanted formats, each once, or :class:`UnknownFormat`."""
     wanted = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
     bad = [f for f in wanted if f not in FORMATS]
     if bad or not wanted:
@@ -695,29 +88,13 @@ def _check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     return wanted
 
 
-def render(statement: Statement, fmt: str) -> bytes:
-    """The statement's bytes in one format (the same statement gives the same bytes)."""
-    if fmt == "pdf":
-        from reports.pdf import render_pdf
-
-        return render_pdf(statement)
-    from reports.csv import render_csv
-
-    return render_csv(statement)
-
-
-def _is_closed(session: Session, period: str) -> bool:
-    row = session.get(Period, period)
-    return row is not None and row.status == "closed"
-
-
-def _issued(session: Session, party_id: str, period: str) -> dict[str, IssuedStatement]:
+def _issued(session: Session, party_id: str, period: Period) -> dict[str, IssuedStatement]:
     return {
         s.format: s
         for s in session.scalars(
             select(IssuedStatement).where(
-                IssuedStatement.party_id == party_id,  # type: ignore[arg-type]
-                IssuedStatement.period == period,  # type: ignore[arg-type]
+                col(IssuedStatement.party_id) == party_id,
+                col(IssuedStatement.period) == period,
             )
         )
     }
@@ -726,8 +103,9 @@ def _issued(session: Session, party_id: str, period: str) -> dict[str, IssuedSta
 def _contents(
     session: Session,
     party_id: str,
-    period: str,
+    period: Period,
     formats: Sequence[str],
+    render: Renderer,
     *,
     context: StatementContext | None,
     store: bool,
@@ -740,7 +118,7 @@ def _contents(
     if not missing:
         return out
     statement = build_statement(session, party_id, period, context=context)
-    closed = store and _is_closed(session, period)
+    closed = store and periods.is_closed(session, period)
     for fmt in missing:
         data = render(statement, fmt)
         out[fmt] = data
@@ -760,52 +138,53 @@ def _contents(
     return out
 
 
-def write_statements(
+def issue_statements(
     session: Session,
-    period: str,
-    out_dir: str | Path,
+    period: Period,
+    render: Renderer,
     *,
     party: str | None = None,
     formats: Sequence[str] = FORMATS,
-    progress: ProgressCallback | None = None,
-) -> list[Path]:
-    """Write one file per format for every party with activity (or one ``party``).
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Iterator[StatementFile]:
+    """The statement files of every party with activity (or of one ``party``), party by
+    party, for the adapter to write or send.
 
     For a closed period the files are issued: stored with their SHA-256 the first
-    time, and every later call writes exactly the stored bytes. Needs a write
-    session for that; an open period's statements are drafts and are not stored.
+    time, and every later call gives exactly the stored bytes (needs a write
+    session). An open period's statements are drafts and are not stored.
+    ``progress(done, total, party_id)`` is called after each party's files.
     """
-    period = parse_period(period)
-    wanted = _check_formats(formats)
+    wanted = check_formats(formats)
     if party is not None:
-        if party not in {p.id for p in session.scalars(select(Party))}:
+        if session.get(Party, party) is None:
             raise NotFound(f"party {party!r} is not in the catalog")
-        if not _has_statement(session, party, period) and not _issued(session, party, period):
+        if not has_statement(session, party, period) and not _issued(session, party, period):
             raise NotFound(f"party {party!r} has no activity or balance in {period}")
         parties = [party]
     else:
         parties = parties_with_activity(session, period)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     context = StatementContext.load(session)
-    written: list[Path] = []
     for done, party_id in enumerate(parties, 1):
-        contents = _contents(session, party_id, period, wanted, context=context, store=True)
+        contents = _contents(session, party_id, period, wanted, render, context=context, store=True)
         for fmt in wanted:
-            path = out / filename(party_id, period, fmt)
-            path.write_bytes(contents[fmt])
-            written.append(path)
+            yield StatementFile(
+                party_id,
+                fmt,
+                contents[fmt],
+                filename(party_id, period, fmt),
+                MEDIA_TYPES[fmt],
+            )
         if progress is not None:
             progress(done, len(parties), party_id)
-    return written
 
 
 def list_statements(session: Session, party_id: str) -> list[StatementRef]:
     """The periods the party has a statement for, newest first, with issued hashes."""
     if session.get(Party, party_id) is None:
         raise NotFound(f"party {party_id!r} is not in the catalog")
-    periods = {
-        r[0]
+    found = {
+        Period.of_code(r[0])
         for r in session.execute(
             text(
                 "SELECT DISTINCT e.period FROM posting p JOIN account a ON a.id = p.account_id "
@@ -814,12 +193,12 @@ def list_statements(session: Session, party_id: str) -> list[StatementRef]:
             {"party": party_id},
         )
     }
-    issued: dict[str, dict[str, str]] = defaultdict(dict)
+    issued: dict[Period, dict[str, str]] = defaultdict(dict)
     for s in session.scalars(
-        select(IssuedStatement).where(IssuedStatement.party_id == party_id)  # type: ignore[arg-type]
+        select(IssuedStatement).where(col(IssuedStatement.party_id) == party_id)
     ):
         issued[s.period][s.format] = s.sha256
-    periods |= issued.keys()
+    found |= issued.keys()
     return [
         StatementRef(
             period=p,
@@ -827,41 +206,23 @@ def list_statements(session: Session, party_id: str) -> list[StatementRef]:
             issued=p in issued,
             sha256=dict(sorted(issued[p].items())) if p in issued else None,
         )
-        for p in sorted(periods, reverse=True)
+        for p in sorted(found, reverse=True)
     ]
 
 
-def statement_file(session: Session, party_id: str, period: str, fmt: str) -> StatementFile:
+def statement_file(
+    session: Session, party_id: str, period: Period, fmt: str, render: Renderer
+) -> StatementFile:
     """One statement file: the issued bytes when the statement was issued, else rendered
     now (a draft for an open period; nothing is stored by a read).
 
-    Raises :class:`NotFound` for an unknown party or period, or one with nothing in it.
+    Raises :class:`NotFound` for an unknown party, or a period with nothing in it.
     """
-    fmt = _check_formats([fmt])[0]
-    try:
-        period = parse_period(period)
-    except Exception:
-        raise NotFound(f"no statement for period {period!r}") from None
+    fmt = check_formats([fmt])[0]
     if session.get(Party, party_id) is None:
         raise NotFound(f"party {party_id!r} is not in the catalog")
     issued = _issued(session, party_id, period)
-    if fmt not in issued and not _has_statement(session, party_id, period):
+    if fmt not in issued and not has_statement(session, party_id, period):
         raise NotFound(f"party {party_id!r} has no statement for {period}")
-    data = _contents(session, party_id, period, [fmt], context=None, store=False)[fmt]
-    return StatementFile(data, filename(party_id, period, fmt), MEDIA_TYPES[fmt])
-
-
-__all__ = [
-    "FORMATS",
-    "StatementContext",
-    "StatementFile",
-    "StatementRef",
-    "UnknownFormat",
-    "build_statement",
-    "filename",
-    "list_statements",
-    "parties_with_activity",
-    "render",
-    "statement_file",
-    "write_statements",
-]
+    data = _contents(session, party_id, period, [fmt], render, context=None, store=False)[fmt]
+    return StatementFile(party_id, fmt, data, filename(party_id, period, fmt), MEDIA_TYPES[fmt])

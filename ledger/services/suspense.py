@@ -12,14 +12,15 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 
 from sqlalchemy import select, text
 from sqlmodel import Session, col
 
-from ledger.domain.money import from_units, parts_to_units
-from ledger.store import accounts, journal, settings
-from ledger.store.journal import EntryDraft, Leg
+from ledger.domain import accounts
+from ledger.domain.entries import EntryDraft, Leg
+from ledger.domain.money import Money, parts_to_units
+from ledger.domain.periods import Period
+from ledger.store import journal, periods, settings
 from ledger.store.models import SuspenseRelease, Track
 
 
@@ -31,7 +32,7 @@ class SuspenseItem:
     reason: str
     lines: int
     quantity: int
-    amount: Decimal
+    amount: Money
     currency: str
     first_line: int
     resolvable: bool
@@ -40,10 +41,10 @@ class SuspenseItem:
 
 @dataclass(frozen=True, slots=True)
 class ResolveSummary:
-    period: str | None
+    period: Period | None
     groups: int
     lines: int
-    amount: Decimal
+    amount: Money
     currency: str
     entry_id: int | None
     remaining_lines: int
@@ -71,7 +72,7 @@ def list_suspense(session: Session) -> list[SuspenseItem]:
             reason=r[3],
             lines=int(r[4]),
             quantity=int(r[5]),
-            amount=from_units(parts_to_units(r[6], r[7])),
+            amount=Money.of_parts(r[6], r[7], r[8]),
             currency=r[8],
             first_line=int(r[9]),
             resolvable=r[2] in known,
@@ -80,15 +81,15 @@ def list_suspense(session: Session) -> list[SuspenseItem]:
     ]
 
 
-def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveSummary:
+def resolve_suspense(session: Session, *, period: Period | None = None) -> ResolveSummary:
     """Release every suspense group whose ISRC the catalog now knows (one entry)."""
     held = list_suspense(session)
     items = [i for i in held if i.resolvable]
     remaining = sum(i.lines for i in held if not i.resolvable)
     ccy = settings.ledger_currency(session)
     if not items:
-        return ResolveSummary(None, 0, 0, Decimal(0), ccy, None, remaining)
-    target = journal.open_period_for(session, period)
+        return ResolveSummary(None, 0, 0, Money.zero(ccy), ccy, None, remaining)
+    target = periods.open_period_for(session, period)
     total = 0
     now = datetime.now(UTC)
     entry_ids: list[int] = []
@@ -152,7 +153,7 @@ def resolve_suspense(session: Session, *, period: str | None = None) -> ResolveS
         target,
         len(items),
         sum(i.lines for i in items),
-        from_units(total),
+        Money.of_units(total, ccy),
         ccy,
         entry_ids[0],
         remaining,

@@ -13,13 +13,13 @@ revenue lines behind any figure without a link row per line:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from sqlalchemy import text
 from sqlmodel import Session
 
 from ledger.domain.errors import NotFound
-from ledger.domain.money import from_units, parts_to_units
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class TracedLine:
     sha256: str
     line_no: int
     quantity: int
-    amount: Decimal
+    amount: Money
     currency: str
     original_amount: str | None
     original_currency: str | None
@@ -42,9 +42,9 @@ class Trace:
     entry_id: int
     entry_kind: str
     entry_description: str
-    period: str
+    period: Period
     account: str
-    amount: Decimal
+    amount: Money
     currency: str
     isrc: str | None
     source: str | None
@@ -54,7 +54,7 @@ class Trace:
     rule_ref: str | None
     memo: str | None
     lines: tuple[TracedLine, ...]
-    lines_total: Decimal
+    lines_total: Money
     """Sum of the traced lines: the revenue the posting was computed from."""
     truncated: bool
 
@@ -121,7 +121,7 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
             r[2],
             int(r[3]),
             int(r[4]),
-            from_units(parts_to_units(r[5], r[6])),
+            Money.of_parts(r[5], r[6], r[7]),
             r[7],
             r[8],
             r[9],
@@ -134,9 +134,9 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
         entry_id=int(row[1]),
         entry_kind=row[2],
         entry_description=row[3],
-        period=row[4],
+        period=Period.of_code(row[4]),
         account=row[5],
-        amount=from_units(parts_to_units(row[6], row[7])),
+        amount=Money.of_parts(row[6], row[7], row[8]),
         currency=row[8],
         isrc=row[9],
         source=row[10],
@@ -146,21 +146,31 @@ def trace_posting(session: Session, posting_id: int, *, limit: int = 1000) -> Tr
         rule_ref=row[14],
         memo=row[15],
         lines=lines,
-        lines_total=sum((line.amount for line in lines), Decimal(0)),
+        lines_total=total((line.amount for line in lines), row[8]),
         truncated=truncated,
     )
 
 
-def postings_of(
-    session: Session, *, party: str, period: str
-) -> list[tuple[int, str, Decimal, str | None, str | None]]:
-    """(posting id, account, amount, isrc, rule) of a party's postings in a period, to pick one to trace."""
+@dataclass(frozen=True, slots=True)
+class PostingRef:
+    """One of a party's postings, to pick one to trace."""
+
+    posting_id: int
+    account: str
+    amount: Money
+    isrc: str | None
+    rule_ref: str | None
+
+
+def postings_of(session: Session, *, party: str, period: Period) -> list[PostingRef]:
+    """A party's postings in a period, in posting order."""
     rows = session.execute(
         text(
-            "SELECT p.id, a.code, p.amount_whole, p.amount_frac, p.isrc, p.rule_ref FROM posting p "
-            "JOIN account a ON a.id = p.account_id JOIN journal_entry e ON e.id = p.entry_id "
+            "SELECT p.id, a.code, p.amount_whole, p.amount_frac, p.currency, p.isrc, p.rule_ref "
+            "FROM posting p JOIN account a ON a.id = p.account_id "
+            "JOIN journal_entry e ON e.id = p.entry_id "
             "WHERE a.party_id = :party AND e.period = :period ORDER BY p.id"
         ),
-        {"party": party, "period": period},
+        {"party": party, "period": period.code},
     )
-    return [(int(r[0]), r[1], from_units(parts_to_units(r[2], r[3])), r[4], r[5]) for r in rows]
+    return [PostingRef(int(r[0]), r[1], Money.of_parts(r[2], r[3], r[4]), r[5], r[6]) for r in rows]

@@ -64,13 +64,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _sqlite_cache_back(dbapi_conn: Any, _record: Any) -> None:
-    """A connection goes back to the pool with its own cache size, whatever a bulk
-    write that ended on an error left it at (see ledger.store.bulkwork.SmallPageCache)."""
-    if dbapi_conn is not None:
-        dbapi_conn.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
-
-
 def _sqlite_begin(conn: Connection) -> None:
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
     conn.exec_driver_sql(f"BEGIN {mode}")
@@ -92,7 +85,6 @@ class Database:
         if self.dialect == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
             event.listen(self.engine, "begin", _sqlite_begin)
-            event.listen(self.engine, "checkin", _sqlite_cache_back)
 
     @property
     def is_sqlite(self) -> bool:

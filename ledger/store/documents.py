@@ -1,8 +1,9 @@
 """The catalog, agreements and attribution reports in the database.
 
-The pure parsers (:mod:`ledger.domain.catalog`, :mod:`ledger.domain.agreements`,
+The pure parsers (:mod:`ledger.domain.catalog`, :mod:`ledger.domain.agreement_files`,
 :mod:`ledger.domain.attribution`) validate a file completely before anything is
-stored. Here the result is saved in the caller's transaction:
+stored (:mod:`ledger.services.documents`). Here the result is saved in the
+caller's transaction and read back as domain values:
 
 * catalog loads upsert parties and tracks; a track's contributions are replaced
   by those the file states (the file is the provenance record of the tracks it
@@ -16,54 +17,30 @@ stored. Here the result is saved in the caller's transaction:
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from ledger.domain import catalog as cat
-from ledger.domain.agreements import Agreement, check_agreements, parse_agreements
+from ledger.domain.agreement_files import parse_agreements
+from ledger.domain.agreements import Agreement
 from ledger.domain.attribution import AttributionReport, parse_attribution
-from ledger.domain.errors import InputError, NotInitialised, Problem
-from ledger.domain.periods import parse_period
+from ledger.domain.errors import NotInitialised
+from ledger.domain.periods import Period
 from ledger.store import settings
 from ledger.store.models import Contribution, DocumentVersion, Party, Track
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogLoad:
-    parties: int
-    tracks: int
-    contributions: int
-    document_id: int
-    unchanged: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AgreementsLoad:
-    agreements: tuple[str, ...]
-    """``id@vN`` of every agreement in the file."""
-    document_id: int
-    unchanged: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AttributionLoad:
-    period: str
-    licensors: int
-    document_id: int
-    unchanged: bool
-
-
-def _sha(text: str) -> str:
+def sha256_of(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _store(
-    session: Session, kind: str, name: str, text: str, period: str | None = None
+def keep(
+    session: Session, kind: str, name: str, text: str, period: Period | None = None
 ) -> tuple[int, bool]:
-    sha = _sha(text)
+    """Keep a document verbatim once: (its id, whether the same text was kept already)."""
+    sha = sha256_of(text)
     existing = session.scalars(
         select(DocumentVersion).where(
             col(DocumentVersion.kind) == kind,
@@ -86,22 +63,9 @@ def _store(
 # Catalog
 
 
-def load_catalog(session: Session, text: str, filename: str) -> CatalogLoad:
-    """Validate a catalog file completely, then upsert it."""
-    parsed = cat.parse_catalog(text, filename)
-    operator = settings.get(session, settings.OPERATOR)
-    if operator is not None and operator != parsed.operator_id:
-        raise InputError(
-            [
-                Problem(
-                    filename,
-                    None,
-                    "operator",
-                    f"the ledger's operator is {operator!r}, this file names "
-                    f"{parsed.operator_id!r}",
-                )
-            ]
-        )
+def save_catalog(session: Session, parsed: cat.Catalog) -> None:
+    """Upsert the catalog's parties and tracks; a listed track's contributions are
+    replaced by those given."""
     for p in parsed.parties:
         row = session.get(Party, p.id) or Party(id=p.id, name=p.name)
         row.name, row.kind, row.payout_currency = p.name, p.kind, p.payout_currency
@@ -136,11 +100,7 @@ def load_catalog(session: Session, text: str, filename: str) -> CatalogLoad:
             )
         )
     settings.put(session, settings.OPERATOR, parsed.operator_id)
-    doc_id, unchanged = _store(session, "catalog", filename, text)
     session.flush()
-    return CatalogLoad(
-        len(parsed.parties), len(parsed.tracks), len(parsed.contributions), doc_id, unchanged
-    )
 
 
 def current_catalog(session: Session) -> cat.Catalog:
@@ -193,7 +153,8 @@ def current_catalog(session: Session) -> cat.Catalog:
 # Agreements
 
 
-def _documents(session: Session, kind: str) -> list[DocumentVersion]:
+def active_documents(session: Session, kind: str) -> list[DocumentVersion]:
+    """The documents of a kind in force (an older attribution report of a period is not)."""
     return list(
         session.scalars(
             select(DocumentVersion)
@@ -209,7 +170,7 @@ def stored_agreements(
     """Every agreement version ever loaded (the resolver picks those in force)."""
     catalog = catalog or current_catalog(session)
     seen: dict[tuple[str, int], Agreement] = {}
-    for doc in _documents(session, "agreements"):
+    for doc in active_documents(session, "agreements"):
         for a in parse_agreements(doc.content, doc.name, catalog, existing=tuple(seen.values())):
             seen.setdefault((a.id, a.version), a)
     return tuple(sorted(seen.values(), key=lambda a: (a.id, a.version)))
@@ -217,56 +178,27 @@ def stored_agreements(
 
 def agreement_documents(session: Session) -> list[tuple[str, str]]:
     """(name, sha256) of the agreement files in force, for split-run records."""
-    return [(d.name, d.sha256) for d in _documents(session, "agreements")]
-
-
-def check_agreement_file(session: Session, text: str, filename: str) -> tuple[Problem, ...]:
-    catalog = current_catalog(session)
-    existing = stored_agreements(session, catalog)
-    return check_agreements(text, filename, catalog, existing=existing)
-
-
-def load_agreements(session: Session, text: str, filename: str) -> AgreementsLoad:
-    """Validate an agreements file against the catalog and the loaded versions, then keep it."""
-    catalog = current_catalog(session)
-    existing = stored_agreements(session, catalog)
-    parsed = parse_agreements(text, filename, catalog, existing=existing)
-    doc_id, unchanged = _store(session, "agreements", filename, text)
-    return AgreementsLoad(tuple(a.ref for a in parsed), doc_id, unchanged)
+    return [(d.name, d.sha256) for d in active_documents(session, "agreements")]
 
 
 # ---------------------------------------------------------------------------
 # Attribution reports
 
 
-def load_attribution(session: Session, text: str, filename: str, period: str) -> AttributionLoad:
-    """Keep a period's attribution report; a newer report for the period replaces the older."""
-    period = parse_period(period)
-    report = parse_attribution(text, filename, period, catalog=current_catalog(session))
-    sha = _sha(text)
-    for doc in _documents(session, "attribution"):
-        if doc.period == period and doc.sha256 != sha:
-            doc.active = False
-            session.add(doc)
-    doc_id, unchanged = _store(session, "attribution", filename, text, period)
-    row = session.get(DocumentVersion, doc_id)
-    if row is not None and not row.active:
-        row.active = True
-        session.add(row)
-    session.flush()
-    return AttributionLoad(period, len({w.licensor_id for w in report.weights}), doc_id, unchanged)
-
-
 def attribution_reports(
     session: Session, catalog: cat.Catalog | None = None
-) -> dict[str, AttributionReport]:
+) -> dict[Period, AttributionReport]:
     catalog = catalog or current_catalog(session)
-    reports: dict[str, AttributionReport] = {}
-    for doc in _documents(session, "attribution"):
+    reports: dict[Period, AttributionReport] = {}
+    for doc in active_documents(session, "attribution"):
         assert doc.period is not None
         reports[doc.period] = parse_attribution(doc.content, doc.name, doc.period, catalog=catalog)
     return reports
 
 
 def attribution_documents(session: Session) -> list[tuple[str, str, str]]:
-    return [(d.period or "", d.name, d.sha256) for d in _documents(session, "attribution")]
+    """(period, name, sha256) of the attribution reports in force, for split-run records."""
+    return [
+        (d.period.code if d.period else "", d.name, d.sha256)
+        for d in active_documents(session, "attribution")
+    ]

@@ -36,6 +36,28 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
 from ledger.domain.money import check_amount, to_text
+from ledger.domain.periods import Period
+
+
+class PeriodText(TypeDecorator[Period]):
+    """A month stored as its code ``YYYY-MM``; read back as a :class:`Period`.
+
+    Accepts a :class:`Period` or its canonical code when binding (bulk writers pass
+    the code they already hold).
+    """
+
+    impl = String(7)
+    cache_ok = True
+
+    def process_bind_param(self, value: Period | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, Period):
+            return value.code
+        return Period.of_code(value).code
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Period | None:
+        return None if value is None else Period.of_code(value)
 
 
 class DecimalText(TypeDecorator[Decimal]):
@@ -108,10 +130,12 @@ class Account(SQLModel, table=True):
     )
 
 
-class Period(SQLModel, table=True):
-    """A month of the ledger; closed periods accept no postings, ever."""
+class AccountingPeriod(SQLModel, table=True):
+    """A month of the ledger and its state; closed periods accept no postings, ever."""
 
-    code: str = Field(primary_key=True, max_length=7)
+    __tablename__ = "period"
+
+    code: Period = Field(primary_key=True, sa_type=PeriodText)
     status: str = Field(default="open", max_length=8)
     closed_at: datetime | None = None
 
@@ -125,7 +149,7 @@ class JournalEntry(SQLModel, table=True):
 
     id: int = Field(primary_key=True, sa_type=ID_TYPE, sa_column_kwargs={"autoincrement": False})
     idempotency_key: str = Field(max_length=200, unique=True)
-    period: str = Field(foreign_key="period.code", max_length=7, index=True)
+    period: Period = Field(foreign_key="period.code", sa_type=PeriodText, index=True)
     kind: str = Field(max_length=24)
     description: str = Field(sa_type=Text)
     source_ref: str | None = Field(default=None, max_length=200, index=True)
@@ -188,7 +212,7 @@ class AccountTotal(SQLModel, table=True):
     id: int = Field(primary_key=True, sa_type=ID_TYPE)
     through_entry_id: int = Field(sa_type=BigInteger)
     account_id: int = Field(foreign_key="account.id")
-    period: str = Field(foreign_key="period.code", max_length=7)
+    period: Period = Field(foreign_key="period.code", sa_type=PeriodText)
     currency: str = Field(max_length=3)
     memo: str | None = Field(default=None, sa_type=Text)
     amount_whole: int = Field(sa_type=BigInteger)
@@ -253,7 +277,7 @@ class DocumentVersion(SQLModel, table=True):
     kind: str = Field(max_length=16, index=True)
     name: str = Field(max_length=300)
     sha256: str = Field(max_length=64, index=True)
-    period: str | None = Field(default=None, max_length=7)
+    period: Period | None = Field(default=None, sa_type=PeriodText)
     content: str = Field(sa_type=Text)
     loaded_at: datetime
     active: bool = Field(default=True)
@@ -271,7 +295,7 @@ class RevenueImport(SQLModel, table=True):
     filename: str = Field(max_length=500)
     format: str = Field(max_length=16)
     source: str = Field(max_length=100)
-    period: str = Field(foreign_key="period.code", max_length=7, index=True)
+    period: Period = Field(foreign_key="period.code", sa_type=PeriodText, index=True)
     line_count: int = Field(sa_type=BigInteger)
     suspense_count: int = Field(default=0, sa_type=BigInteger)
     totals: str = Field(sa_type=Text)
@@ -325,8 +349,8 @@ class SplitRun(SQLModel, table=True):
     __tablename__ = "split_run"
 
     id: int | None = Field(default=None, primary_key=True)
-    period: str = Field(max_length=7, index=True)
-    posted_in: str = Field(max_length=7)
+    period: Period = Field(sa_type=PeriodText, index=True)
+    posted_in: Period = Field(sa_type=PeriodText)
     inputs_hash: str = Field(max_length=64)
     inputs: str = Field(sa_type=Text)
     totals: str = Field(sa_type=Text)
@@ -339,7 +363,7 @@ class Payout(SQLModel, table=True):
     """A payment recorded for a party, rounded down to the currency's minor unit."""
 
     id: int | None = Field(default=None, primary_key=True)
-    period: str = Field(max_length=7, index=True)
+    period: Period = Field(sa_type=PeriodText, index=True)
     party_id: str = Field(foreign_key="party.id", max_length=64, index=True)
     currency: str = Field(max_length=3)
     amount: Decimal = Field(sa_type=DecimalText)
@@ -354,7 +378,7 @@ class IssuedStatement(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     party_id: str = Field(foreign_key="party.id", max_length=64, index=True)
-    period: str = Field(max_length=7, index=True)
+    period: Period = Field(sa_type=PeriodText, index=True)
     format: str = Field(max_length=8)
     sha256: str = Field(max_length=64)
     content: bytes = Field(sa_type=LargeBinary)
@@ -393,11 +417,12 @@ class IdempotencyRecord(SQLModel, table=True):
 __all__ = [
     "Account",
     "AccountTotal",
+    "AccountingPeriod",
     "DecimalText",
     "JournalEntry",
     "LedgerHead",
     "Party",
-    "Period",
+    "PeriodText",
     "Posting",
     "Setting",
     "UniqueConstraint",
