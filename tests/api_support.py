@@ -8,7 +8,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ledger.store import documents, tokens
+from ledger.services import documents
+from ledger.store import tokens
 from ledger.store.db import Database
 
 ALICE_NAME = "Zoë Ångström 周"  # non-ASCII on purpose: filenames and pages must survive it

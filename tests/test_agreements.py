@@ -12,14 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from ledger.domain.agreements import (
-    Agreement,
-    check_agreements,
-    current_versions,
-    parse_agreements,
-)
+from ledger.domain.agreement_files import check_agreements, parse_agreements
+from ledger.domain.agreements import Agreement, current_versions
 from ledger.domain.catalog import Catalog, parse_catalog
 from ledger.domain.errors import InputError
+from ledger.domain.money import Money
+from ledger.domain.periods import Period
 
 ROOT = Path(__file__).resolve().parent.parent
 FILE = "deals.yaml"
@@ -79,13 +77,17 @@ def text_of(*agreements: dict[str, Any]) -> str:
 def test_a_valid_agreement_parses_exactly(catalog: Catalog) -> None:
     (a,) = parse_agreements(text_of(base()), FILE, catalog)
     assert (a.id, a.version, a.ref) == ("walk", 1, "walk@v1")
-    assert a.effective_to is None and a.in_force("2026-10") and not a.in_force("2026-09")
+    assert a.effective_to is None and a.in_force(Period(2026, 10))
+    assert not a.in_force(Period(2026, 9))
+    assert a.effective_from == Period(2026, 10)
     assert a.fees[0].percent == Fraction(3, 20)
     shares = a.rules[0].shares
     assert shares[0].is_pool and shares[0].role == "curator"
     assert shares[3].is_remaining and shares[3].party_id == "label"
     assert a.rules[0].explicit_total == Fraction(3, 5)
-    assert a.advances[0].amount == Decimal("5000.00") and a.advances[0].currency == "USD"
+    assert a.advances[0].amount == Money.of("5000.00", "USD")
+    assert a.advances[0].amount.amount == Decimal("5000.00")
+    assert a.advances[0].amount.currency == "USD"
     assert len(a.content_hash) == 64
 
 
@@ -142,13 +144,14 @@ def test_conditions_expand_groups_and_fold_case(catalog: Catalog) -> None:
     )
     (parsed,) = parse_agreements(text_of(a), FILE, catalog)
     when = parsed.rules[1].when
-    assert when.matches("SPOTIFY", "DE", "stream", "2026-11")
-    assert when.matches("spotify", "GB", "stream", "2026-12")
-    assert not when.matches("Deezer", "DE", "stream", "2026-11")
-    assert not when.matches("Spotify", "US", "stream", "2026-11")
-    assert not when.matches("Spotify", "DE", "ugc", "2026-11")
-    assert not when.matches("Spotify", "DE", "stream", "2027-01")
-    assert when.why_not("Spotify", "US", "stream", "2026-11") == "territory US is not in EU, GB"
+    nov, dec = Period(2026, 11), Period(2026, 12)
+    assert when.matches("SPOTIFY", "DE", "stream", nov)
+    assert when.matches("spotify", "GB", "stream", dec)
+    assert not when.matches("Deezer", "DE", "stream", nov)
+    assert not when.matches("Spotify", "US", "stream", nov)
+    assert not when.matches("Spotify", "DE", "ugc", nov)
+    assert not when.matches("Spotify", "DE", "stream", Period(2027, 1))
+    assert when.why_not("Spotify", "US", "stream", nov) == "territory US is not in EU, GB"
 
 
 def test_versions_newest_wins(catalog: Catalog) -> None:
@@ -166,7 +169,8 @@ def test_example_agreements_parse() -> None:
     assert {a.ref for a in parsed} == {"walk-my-walk@v1", "walk-my-walk@v2", "stay-grounded@v1"}
     v2 = next(a for a in parsed if a.ref == "walk-my-walk@v2")
     assert [f.id for f in v2.fees] == ["distribution-fee", "voice-licence"]
-    assert v2.fees[1].cap == Fraction(1, 20) and v2.fees[1].per_unit == Decimal("0.0001")
+    assert v2.fees[1].cap == Fraction(1, 20)
+    assert v2.fees[1].per_unit == Money.of("0.0001", "USD")
     assert v2.advances[0].party_id == "rust"
 
 

@@ -12,51 +12,56 @@ from hypothesis import strategies as st
 
 from ledger.domain.allocation import Splitter, Weight, allocate, allocate_units
 from ledger.domain.errors import AllocationError
+from ledger.domain.money import Money, total
 
 CENT = Decimal("0.01")
 
 
+def usd(amount: str | int) -> Money:
+    return Money.of(amount, "USD")
+
+
 def test_ten_by_three_gives_the_extra_cent_to_the_smallest_key() -> None:
-    parts = allocate(Decimal(10), {"c": 1, "a": 1, "b": 1}, scale=2)
-    assert parts == {"a": Decimal("3.34"), "b": Decimal("3.33"), "c": Decimal("3.33")}
+    parts = allocate(usd(10), {"c": 1, "a": 1, "b": 1}, scale=2)
+    assert parts == {"a": usd("3.34"), "b": usd("3.33"), "c": usd("3.33")}
 
 
 def test_largest_remainder_wins_before_key_order() -> None:
     # exact shares 0.0333.., 0.0666..: b has the larger remainder and gets the cent
-    parts = allocate(Decimal("0.10"), {"a": 1, "b": 2}, scale=2)
-    assert parts == {"a": Decimal("0.03"), "b": Decimal("0.07")}
+    parts = allocate(usd("0.10"), {"a": 1, "b": 2}, scale=2)
+    assert parts == {"a": usd("0.03"), "b": usd("0.07")}
 
 
 def test_refund_mirrors_the_payment() -> None:
-    pay = allocate(Decimal(10), {"a": 1, "b": 1, "c": 1}, scale=2)
-    refund = allocate(Decimal(-10), {"a": 1, "b": 1, "c": 1}, scale=2)
+    pay = allocate(usd(10), {"a": 1, "b": 1, "c": 1}, scale=2)
+    refund = allocate(usd(-10), {"a": 1, "b": 1, "c": 1}, scale=2)
     assert refund == {k: -v for k, v in pay.items()}
 
 
 def test_zero_weights_get_nothing() -> None:
-    parts = allocate(Decimal("1.00"), {"a": 0, "b": 1}, scale=2)
-    assert parts == {"a": Decimal(0), "b": Decimal("1.00")}
+    parts = allocate(usd("1.00"), {"a": 0, "b": 1}, scale=2)
+    assert parts == {"a": usd(0), "b": usd("1.00")}
 
 
 def test_all_zero_weights_cannot_take_money() -> None:
     with pytest.raises(AllocationError, match="all weights are zero"):
-        allocate(Decimal(1), {"a": 0, "b": 0})
-    assert allocate(Decimal(0), {"a": 0}) == {"a": Decimal(0)}
+        allocate(usd(1), {"a": 0, "b": 0})
+    assert allocate(usd(0), {"a": 0}) == {"a": usd(0)}
 
 
 def test_remaining_takes_the_rest_including_rounding() -> None:
-    parts = allocate(Decimal(100), {"fee": "15%", "curator": "1/3"}, remaining="producer", scale=2)
+    parts = allocate(usd(100), {"fee": "15%", "curator": "1/3"}, remaining="producer", scale=2)
     assert parts == {
-        "fee": Decimal("15.00"),
-        "curator": Decimal("33.33"),
-        "producer": Decimal("51.67"),
+        "fee": usd("15.00"),
+        "curator": usd("33.33"),
+        "producer": usd("51.67"),
     }
-    assert sum(parts.values()) == Decimal(100)
+    assert total(parts.values(), "USD") == usd(100)
 
 
 def test_shares_over_one_hundred_percent_are_refused() -> None:
     with pytest.raises(AllocationError, match="over 100%"):
-        allocate(Decimal(1), {"a": "60%", "b": "50%"}, remaining="c")
+        allocate(usd(1), {"a": "60%", "b": "50%"}, remaining="c")
 
 
 def test_weights_in_every_form() -> None:
@@ -66,13 +71,13 @@ def test_weights_in_every_form() -> None:
         "text": "1/4",
         "dec": Decimal("0.25"),
     }
-    parts = allocate(Decimal(8), weights)
-    assert set(parts.values()) == {Decimal(2)}
+    parts = allocate(usd(8), weights)
+    assert set(parts.values()) == {usd(2)}
 
 
 def test_duplicate_keys_are_refused() -> None:
     with pytest.raises(AllocationError, match="twice"):
-        allocate(Decimal(1), [("a", 1), ("a", 2)])
+        allocate(usd(1), [("a", 1), ("a", 2)])
 
 
 weights_st = st.dictionaries(
@@ -149,14 +154,17 @@ def test_splitter_refuses_what_allocate_units_refuses() -> None:
 def test_decimal_amounts_with_remaining_sum_exactly(amount: Decimal, shares: list[str]) -> None:
     weights = {f"p{i}": s for i, s in enumerate(shares)}
     explicit = sum((Fraction(0) + _share(s) for s in shares), Fraction(0))
+    money = Money(amount, "EUR")
     if explicit > 1:
         with pytest.raises(AllocationError):
-            allocate(amount, weights, remaining="rest")
+            allocate(money, weights, remaining="rest")
         return
-    parts = allocate(amount, weights, remaining="rest")
-    assert sum(parts.values()) == amount
+    parts = allocate(money, weights, remaining="rest")
+    assert total(parts.values(), "EUR") == money
+    assert sum((p.amount for p in parts.values()), Decimal(0)) == amount
     for part in parts.values():
-        assert part == part.quantize(Decimal(1).scaleb(-10))
+        assert part.currency == "EUR"
+        assert part.amount == part.amount.quantize(Decimal(1).scaleb(-10))
 
 
 def _share(s: str) -> Fraction:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -12,8 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.routes_admin import safe_filename
-from ledger.services.imports import import_file
+from ledger.domain.money import Money
 from ledger.store.db import Database
+from tests.adapters import import_file
 from tests.api_support import Seeded, client, seed
 from tests.fixtures_revenue import (
     UNKNOWN_ISRC,
@@ -114,7 +114,7 @@ def test_an_upload_in_another_currency_takes_its_rates_as_parameters(
     rates = write_rates(tmp_path / "rates.csv", "period,currency,rate\n2026-10,GBP,1.2644\n")
     with database.read() as s:
         expected = import_file(s, path, period="2026-10", fx_path=rates, dry_run=True)
-    assert expected.ledger_total != expected.totals["GBP"]  # converted, not copied
+    assert expected.ledger_total.amount != expected.totals["GBP"].amount  # converted, not copied
 
     unpriced = _upload(http, tokens, gb.encode(), period="2026-10")
     assert unpriced.status_code == 422 and "GBP" in unpriced.text  # never a guess
@@ -122,7 +122,7 @@ def test_an_upload_in_another_currency_takes_its_rates_as_parameters(
     response = _upload(http, tokens, gb.encode(), period="2026-10", rate=["GBP=1.2644"])
     assert response.status_code == 201, response.text
     body = response.json()
-    assert Decimal(body["ledger_total"]) == expected.ledger_total
+    assert Money.of(body["ledger_total"], "USD") == expected.ledger_total
     assert body["totals"] == {"GBP": "6488.20"}
     with database.read() as s:
         kept = s.execute(text("SELECT DISTINCT original_currency, fx_rate FROM revenue_line")).all()

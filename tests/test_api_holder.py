@@ -9,7 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from api.routes_holder import content_disposition, download_name
-from ledger.store import documents, tokens
+from ledger.services import documents
+from ledger.store import tokens
 from ledger.store.db import Database
 from tests.api_support import ALICE_NAME, CATALOG, split_month
 

@@ -9,7 +9,8 @@ import yaml
 from fastapi.testclient import TestClient
 
 from api.auth import COOKIE_NAME
-from ledger.store import documents, tokens
+from ledger.services import documents
+from ledger.store import tokens
 from ledger.store.db import Database
 from tests.api_support import ALICE_NAME, CATALOG, client, seed, split_month
 

@@ -15,7 +15,10 @@ from ledger.domain.attribution import (
     parse_attribution,
 )
 from ledger.domain.catalog import parse_catalog
-from ledger.domain.errors import InputError
+from ledger.domain.errors import InputError, InvalidPeriod
+from ledger.domain.periods import Period
+
+OCTOBER = Period(2026, 10)
 
 CATALOG = """
 parties:
@@ -28,15 +31,18 @@ tracks:
 
 
 def test_weights_are_normalised_exactly() -> None:
-    report = parse_attribution("licensor,weight\nlic-a,2\nlic-b,1\n", "a.csv", "202610")
-    assert report.period == "2026-10"
+    report = parse_attribution(
+        "licensor,weight\nlic-a,2\nlic-b,1\n", "a.csv", Period.parse("202610")
+    )
+    assert report.period == OCTOBER
+    assert report.period.code == "2026-10"
     assert report.weights_for("USRW12600001") == {"lic-a": Fraction(2, 3), "lic-b": Fraction(1, 3)}
     assert sum(w.weight for w in report.weights) == 1
 
 
 def test_percentages_fractions_and_decimals_mix() -> None:
     report = parse_attribution(
-        "\ufefflicensor,weight\r\nlic-a,50%\r\nlic-b,1/4\r\nlabel,0.25\r\n", "a.csv", "2026-10"
+        "\ufefflicensor,weight\r\nlic-a,50%\r\nlic-b,1/4\r\nlabel,0.25\r\n", "a.csv", OCTOBER
     )
     assert report.weights_for("ANY") == {
         "lic-a": Fraction(1, 2),
@@ -52,7 +58,7 @@ def test_track_rows_win_and_models_filter() -> None:
         "lic-b,Jukebox,,1\n"
         "lic-b,MusicLM,USRW12600001,1\n"
     )
-    report = parse_attribution(text, "a.csv", "2026-10")
+    report = parse_attribution(text, "a.csv", OCTOBER)
     assert report.weights_for("USRW12600001") == {"lic-b": Fraction(1)}
     assert report.weights_for("USRW12600003") == {"lic-a": Fraction(3, 4), "lic-b": Fraction(1, 4)}
     assert report.weights_for("USRW12600003", model="jukebox") == {"lic-b": Fraction(1)}
@@ -78,7 +84,7 @@ def test_track_rows_win_and_models_filter() -> None:
 )
 def test_each_problem_names_file_line_and_column(text: str, expected: str) -> None:
     with pytest.raises(InputError) as raised:
-        parse_attribution(text, "a.csv", "2026-10")
+        parse_attribution(text, "a.csv", OCTOBER)
     assert any(line.startswith(expected) for line in raised.value.lines()), raised.value.lines()
 
 
@@ -88,7 +94,7 @@ def test_with_a_catalog_licensors_and_tracks_must_exist() -> None:
         parse_attribution(
             "licensor,isrc,weight\nghost,,1\nlic-a,USRW12600009,1\n",
             "a.csv",
-            "2026-10",
+            OCTOBER,
             catalog=catalog,
         )
     lines = raised.value.lines()
@@ -97,8 +103,9 @@ def test_with_a_catalog_licensors_and_tracks_must_exist() -> None:
 
 
 def test_a_bad_period_is_a_problem() -> None:
-    with pytest.raises(InputError, match="period 'October' is not a month"):
-        parse_attribution("licensor,weight\nlic-a,1\n", "a.csv", "October")
+    # The report's period is a Period now: a bad one is refused where it is parsed.
+    with pytest.raises(InvalidPeriod, match="period 'October' is not a month"):
+        parse_attribution("licensor,weight\nlic-a,1\n", "a.csv", Period.parse("October"))
 
 
 @given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=1, max_size=30))
@@ -111,7 +118,7 @@ def test_normalised_weights_always_sum_to_exactly_one(raw: list[int]) -> None:
     else:
         assert result == weights
     report = AttributionReport(
-        "2026-10", tuple(AttributionWeight(k, v) for k, v in result.items() if v)
+        OCTOBER, tuple(AttributionWeight(k, v) for k, v in result.items() if v)
     )
     found = report.weights_for("USRW12600001")
     if sum(raw):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from ledger.store import journal
+from ledger.domain.entries import EntryDraft, Leg
+from ledger.domain.money import Money
+from ledger.domain.periods import Period
+from ledger.store import journal, verify
 from ledger.store.db import Database
-from ledger.store.journal import EntryDraft, Leg
 from tests.cli_helpers import royalty
 
 
@@ -39,12 +40,12 @@ def test_trial_balance_amounts_are_strings(
             s,
             EntryDraft(
                 "k",
-                "2026-10",
+                Period(2026, 10),
                 "import",
                 "x",
                 (
-                    Leg.of("receivable:streamco", Decimal("0.0000000001"), "USD"),
-                    Leg.of("revenue:undistributed", Decimal("-0.0000000001"), "USD"),
+                    Leg.of("receivable:streamco", Money.of("0.0000000001", "USD")),
+                    Leg.of("revenue:undistributed", Money.of("-0.0000000001", "USD")),
                 ),
             ),
         )
@@ -70,12 +71,12 @@ def test_verify_fails_after_tampering(
             s,
             EntryDraft(
                 "k",
-                "2026-10",
+                Period(2026, 10),
                 "import",
                 "x",
                 (
-                    Leg.of("receivable:streamco", Decimal("10"), "USD"),
-                    Leg.of("revenue:undistributed", Decimal("-10"), "USD"),
+                    Leg.of("receivable:streamco", Money.of("10", "USD")),
+                    Leg.of("revenue:undistributed", Money.of("-10", "USD")),
                 ),
             ),
         )
@@ -168,9 +169,9 @@ def test_a_failing_check_and_ctrl_c_give_non_zero_exit_codes(
     # return value: the exit code must still reach the shell.
     url = f"sqlite:///{tmp_path / 'l.db'}"
     assert royalty(capsys, url, "init").code == 0
-    off = journal.TrialBalance(rows=(), totals={"USD": Decimal("0.01")})
+    off = verify.TrialBalance(rows=(), totals={"USD": Money.of("0.01", "USD")})
     with monkeypatch.context() as patch:
-        patch.setattr(journal, "trial_balance", lambda *a, **k: off)
+        patch.setattr(verify, "trial_balance", lambda *a, **k: off)
         r = royalty(capsys, url, "ledger", "verify")
     assert r.code == 1
     assert "trial balance is not zero" in r.err
@@ -179,7 +180,7 @@ def test_a_failing_check_and_ctrl_c_give_non_zero_exit_codes(
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
-        patch.setattr(journal, "trial_balance", interrupted)
+        patch.setattr(verify, "trial_balance", interrupted)
         r = royalty(capsys, url, "ledger", "trial-balance")
     assert r.code == 130
     assert "Interrupted: the change in progress was rolled back" in r.err

@@ -16,12 +16,15 @@ from ledger.store.db import Database
 
 REPO = Path(__file__).resolve().parent.parent
 
-# What other commands use: the services of import, demo, statements, export and trace,
-# the API, the PDF reports and their libraries, Alembic (init) and the real click (serve).
+# What other commands use: the services of import (and the revenue file parsers its
+# adapter opens), demo, statements, export and trace, the API, the PDF reports and
+# their libraries, Alembic (init) and the real click (serve).
 # (ledger.services.balances itself may grow; only what the CLI would drag in is listed.)
 OTHER_COMMANDS = [
     "ledger.services.imports",
+    "ledger.parsers",
     "cli.demo_month",
+    "ledger.services.statement_data",
     "ledger.services.statements",
     "ledger.services.export",
     "ledger.services.trace",
@@ -34,16 +37,14 @@ OTHER_COMMANDS = [
     "alembic",
     "click",
 ]
-# What no help text needs.
+# What no help text needs: the database layer (every module of ledger.store) and the
+# use cases (every module of ledger.services), nor their libraries.
 NOT_FOR_HELP = [
     *OTHER_COMMANDS,
     "sqlalchemy",
     "sqlmodel",
-    "ledger.store.db",
-    "ledger.store.models",
-    "ledger.store.documents",
-    "ledger.store.journal",
-    "ledger.services.splits",
+    "ledger.store",
+    "ledger.services",
     "psycopg",
     "yaml",
     "stdnum",

@@ -11,35 +11,36 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
+from ledger.domain import accounts
+from ledger.domain.money import Money
+from ledger.domain.periods import Period
 from ledger.services.splits import run_split
-from ledger.store import accounts, journal
+from ledger.store import verify
 from ledger.store.db import Database
 from tests import fixtures_revenue as fx
-from tests.test_imports import account_balance, assert_books_sound
+from tests.test_imports import account_balance, assert_books_sound, usd
 from tests.test_splits import OCTOBER, T1, import_rows, setup_ledger
 
 REPO = Path(__file__).resolve().parent.parent
-D = Decimal
 
 # one run of the worked example, after the 100.00 advance is recouped from prod
 ONE_RUN = {
-    "prod": D("265.62324"),
-    "cur": D("274.21743"),
-    "lic-a": D("182.81162"),
-    "lic-b": D("91.40581"),
-    "vendor": D("21.0014"),
+    "prod": usd("265.62324"),
+    "cur": usd("274.21743"),
+    "lic-a": usd("182.81162"),
+    "lic-b": usd("91.40581"),
+    "vendor": usd("21.0014"),
 }
 LATE = (fx.distrokid_row(store="Spotify", isrc=T1, quantity="100", country="US", earnings="10.00"),)
 # the late 10.00 split (see test_splits: late file): prod +3.32, cur +2.49, ...
 WITH_LATE = {
-    "prod": D("268.94324"),
-    "cur": D("276.70743"),
-    "lic-a": D("184.47162"),
-    "lic-b": D("92.23581"),
-    "vendor": D("21.2014"),
+    "prod": usd("268.94324"),
+    "cur": usd("276.70743"),
+    "lic-a": usd("184.47162"),
+    "lic-b": usd("92.23581"),
+    "vendor": usd("21.2014"),
 }
 
 _RUNNER = """
@@ -83,9 +84,9 @@ def run_together(tmp_path: Path, *commands: list[str]) -> list[subprocess.Comple
     return results
 
 
-def payables(db: Database) -> dict[str, Decimal]:
+def payables(db: Database) -> dict[str, Money]:
     with db.read() as s:
-        rows = journal.trial_balance(s).rows
+        rows = verify.trial_balance(s).rows
     return {
         r.account.split(":", 1)[1]: -r.balance for r in rows if r.account.startswith("payable:")
     }
@@ -101,8 +102,8 @@ def test_two_splits_of_one_period_at_once_post_once(
     assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
     assert sum("nothing to post" in r.stdout for r in results) == 1, [r.stdout for r in results]
     assert payables(database) == ONE_RUN
-    assert account_balance(database, accounts.BANK) == D("-100.00")  # one advance
-    assert account_balance(database, accounts.UNDISTRIBUTED) == 0
+    assert account_balance(database, accounts.BANK) == usd("-100.00")  # one advance
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("0")
     assert_books_sound(database)
 
 
@@ -121,11 +122,11 @@ def test_a_split_and_an_import_at_once_never_double_post(
     # whichever came first, the late 10.00 is either split already or still undistributed
     left = account_balance(database, accounts.UNDISTRIBUTED)
     assert payables(database) == (ONE_RUN if left else WITH_LATE)
-    assert left in (D(0), D("-10.00"))
+    assert left in (usd("0"), usd("-10.00"))
     assert_books_sound(database)
     with database.write() as s:  # a rerun settles it either way
-        run_split(s, "2026-10")
+        run_split(s, Period(2026, 10))
     assert payables(database) == WITH_LATE
-    assert account_balance(database, accounts.UNDISTRIBUTED) == 0
-    assert account_balance(database, accounts.BANK) == D("-100.00")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("0")
+    assert account_balance(database, accounts.BANK) == usd("-100.00")
     assert_books_sound(database)

@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from ledger.domain.periods import Period
 from ledger.services.export import account_names, beancount_account, export_beancount, quote
-from ledger.store import journal
+from ledger.store import periods, verify
 from ledger.store.db import Database
 from tests.test_statements_service import build_ledger
 
@@ -49,11 +50,11 @@ def test_bean_check_accepts_the_export_and_totals_match_the_trial_balance(
 ) -> None:
     build_ledger(database, tmp_path)
     with database.write() as s:
-        journal.close_period(s, "2026-10")
+        periods.close(s, Period(2026, 10))
     out = io.StringIO()
     with database.read() as s:
         export_beancount(s, out)
-        tb = journal.trial_balance(s)
+        tb = verify.trial_balance(s)
         names = account_names([(r.account, r.type) for r in tb.rows])
         entries = s.execute(journal_count()).scalar_one()
     path = tmp_path / "ledger.beancount"
@@ -73,7 +74,7 @@ def test_bean_check_accepts_the_export_and_totals_match_the_trial_balance(
         for posting in txn.postings:
             assert posting.units is not None and posting.units.number is not None
             totals[(posting.account, posting.units.currency)] += posting.units.number
-    expected = {(names[r.account], r.currency): r.balance for r in tb.rows}
+    expected = {(names[r.account], r.currency): r.balance.amount for r in tb.rows}
     assert {k: v for k, v in totals.items() if v} == {k: v for k, v in expected.items() if v}
     # every entry keeps its id, hash and idempotency key
     first = txns[0].meta

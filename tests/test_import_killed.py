@@ -5,6 +5,11 @@ the process is inside the import's transaction (writing lines), then kills it
 with no chance to clean up. PostgreSQL's atomicity on a dropped connection is
 the server's own guarantee; the property under test here is that the import is
 one transaction, which the same code path gives on both backends.
+
+The importing process runs with a small SQLite page cache (:data:`CHILD_CACHE_KIB`),
+so the pages of the uncommitted lines spill into the log while they are written:
+with the connection's usual 128 MiB cache they would stay in memory until the
+commit, and the log would only grow once the import is committed.
 """
 
 from __future__ import annotations
@@ -21,12 +26,14 @@ import pytest
 
 from benchmarks.gen_dsr import generate_dsr
 from ledger.services.imports import list_imports
-from ledger.store import journal, settings
+from ledger.store import settings, verify
 from ledger.store.db import Database, upgrade
 from tests import fixtures_revenue as fx
 from tests.test_imports import do_import, load_examples, table_counts
 
 REPO = Path(__file__).resolve().parent.parent
+CHILD_CACHE_KIB = 8192
+"""The importing process's SQLite page cache: small, so uncommitted pages reach the log."""
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/fdinfo").exists(), reason="needs /proc to watch the import's progress"
@@ -37,8 +44,8 @@ def _wait_for_lines_being_written(proc: subprocess.Popen[bytes], wal: Path, at: 
     """Block until the import's write-ahead log holds ``at`` bytes; return its size.
 
     The import validates the whole file first (nothing written), then stores its
-    lines inside the transaction, with a small page cache: the log growing past a
-    few pages means the lines are being written, uncommitted.
+    lines inside the transaction; with the child's small page cache, the log growing
+    past a few pages means the lines are being written, uncommitted.
     """
     deadline = time.monotonic() + 60
     while proc.poll() is None and time.monotonic() < deadline:
@@ -77,7 +84,10 @@ def _start_import(
     big = generate_dsr(tmp_path / "big.tsv", lines)
     rates = fx.write_rates(tmp_path / "rates.csv")
     argv = ["--db", url, "import", str(big), "--fx", str(rates)]
-    code = f"from cli.main import main; raise SystemExit(main({argv!r}))"
+    code = (
+        f"import ledger.store.db; ledger.store.db.SQLITE_CACHE_KIB = {CHILD_CACHE_KIB}\n"
+        f"from cli.main import main; raise SystemExit(main({argv!r}))"
+    )
     wal = db_path.with_name(db_path.name + "-wal")
     start = wal.stat().st_size if wal.exists() else 0
     proc = subprocess.Popen(
@@ -117,8 +127,8 @@ def test_import_killed_mid_file_leaves_no_trace(tmp_path: Path) -> None:
         assert table_counts(db) == before
         with db.read() as s:
             assert [i.filename for i in list_imports(s)] == [next(tmp_path.glob("DSR_*")).name]
-            journal.verify(s)
-            assert journal.trial_balance(s).balanced
+            verify.verify(s)
+            assert verify.trial_balance(s).balanced
     finally:
         db.dispose()
     # and the CLI agrees: `ledger verify` passes on the database the killed process left
@@ -141,8 +151,8 @@ def test_import_killed_mid_file_leaves_no_trace(tmp_path: Path) -> None:
 def test_import_interrupted_with_ctrl_c_while_lines_are_stored_leaves_no_trace(
     tmp_path: Path,
 ) -> None:
-    # Ctrl-C (SIGINT) reaches the main thread while a worker thread stores the lines:
-    # the worker is stopped before the rollback, and the CLI says so.
+    # Ctrl-C (SIGINT) reaches the import while it stores the lines (on the caller's
+    # thread, inside the transaction): the transaction is rolled back, and the CLI says so.
     url, db_path, before = _ledger(tmp_path, with_import=False)
     proc = _start_import(
         tmp_path,
@@ -168,6 +178,6 @@ def test_import_interrupted_with_ctrl_c_while_lines_are_stored_leaves_no_trace(
         assert table_counts(db) == before
         with db.read() as s:
             assert list_imports(s) == []
-            journal.verify(s)
+            verify.verify(s)
     finally:
         db.dispose()

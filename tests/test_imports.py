@@ -20,25 +20,33 @@ from typing import Any
 import pytest
 from sqlalchemy import inspect, text
 
+from ledger.domain import accounts
 from ledger.domain.errors import Conflict, InputError, PeriodClosed
-from ledger.domain.money import from_parts
-from ledger.services import imports
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
+from ledger.services import documents, imports
 from ledger.services.imports import (
     REASON_MALFORMED,
     REASON_UNKNOWN,
     ImportSummary,
-    import_file,
     lines_of,
     list_imports,
 )
 from ledger.services.suspense import list_suspense, resolve_suspense
-from ledger.store import accounts, documents, journal
+from ledger.store import bulk, periods, verify
 from ledger.store.db import Database
 from ledger.store.models import RevenueLine
 from tests import fixtures_revenue as fx
+from tests.adapters import import_file
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 D = Decimal
+OCTOBER_2026 = Period(2026, 10)
+
+
+def usd(amount: str | Decimal) -> Money:
+    """An exact amount in the ledger currency."""
+    return Money.of(amount, "USD")
 
 
 # ---------------------------------------------------------------------------
@@ -54,7 +62,10 @@ def load_examples(db: Database, *, agreements: bool = True) -> None:
                 s, (EXAMPLES / "agreements.yaml").read_text(), "agreements.yaml"
             )
             documents.load_attribution(
-                s, (EXAMPLES / "attribution-2026-10.csv").read_text(), "attribution.csv", "2026-10"
+                s,
+                (EXAMPLES / "attribution-2026-10.csv").read_text(),
+                "attribution.csv",
+                OCTOBER_2026,
             )
 
 
@@ -68,22 +79,25 @@ def table_counts(db: Database) -> dict[str, int]:
         }
 
 
-def account_balance(db: Database, code: str, currency: str = "USD") -> Decimal:
+def account_balance(db: Database, code: str, currency: str = "USD") -> Money:
     """Balance of one account (debits positive) summed over the trial balance."""
     with db.read() as s:
-        rows = journal.trial_balance(s).rows
-    return sum((r.balance for r in rows if r.account == code and r.currency == currency), D(0))
+        rows = verify.trial_balance(s).rows
+    return total(
+        (r.balance for r in rows if r.account == code and r.currency == currency), currency
+    )
 
 
 def assert_books_sound(db: Database) -> None:
     with db.read() as s:
-        tb = journal.trial_balance(s)
+        tb = verify.trial_balance(s)
         assert tb.balanced, tb.totals
-        journal.verify(s)
+        verify.verify(s)
 
 
-def line_amount(line: object) -> Decimal:
-    return from_parts(line.amount_whole, line.amount_frac)  # type: ignore[attr-defined]
+def line_amount(line: object) -> Money:
+    """A stored line's amount in the ledger currency (the two integers the store keeps)."""
+    return Money.of_parts(line.amount_whole, line.amount_frac, line.currency)  # type: ignore[attr-defined]
 
 
 def stored_lines(db: Database, import_id: int | None) -> list[SimpleNamespace]:
@@ -113,25 +127,27 @@ def test_dsr_us_totals_match_the_files_summaries(
     path = fx.write_sample_dsr_us(tmp_path, gz=gz)
     summary = do_import(database, path)
     # SY01.02 S1 21873.41 + S2 3106.77 = 24980.18
-    assert summary.totals == {"USD": D("24980.18")}
-    assert summary.ledger_total == D("24980.18")
+    assert summary.totals == {"USD": usd("24980.18")}
+    assert summary.ledger_total == usd("24980.18")
     assert summary.lines == 7 and summary.suspense_lines == 0
-    assert summary.format == "dsr" and summary.period == "2026-10" and summary.source == "StreamCo"
+    assert (
+        summary.format == "dsr" and summary.period == OCTOBER_2026 and summary.source == "StreamCo"
+    )
     lines = stored_lines(database, summary.import_id)
     with database.read() as s:
         info = list_imports(s)[0]
     assert len(lines) == 7
-    assert sum(line_amount(x) for x in lines) == D("24980.18")
+    assert total((line_amount(x) for x in lines), "USD") == usd("24980.18")
     # every line is kept with its file and its line number (distinct, in the file's order)
     assert info.filename == path.name and len(info.sha256) == 64
-    assert info.totals == {"USD": D("24980.18")}
+    assert info.totals == {"USD": usd("24980.18")}
     assert [x.line_no for x in lines] == sorted({x.line_no for x in lines})
     assert all(x.import_id == summary.import_id and x.line_no > 3 for x in lines)
     raw = fx.sample_dsr_us_text().splitlines()
     for x in lines:  # the stored line number points at an SU02.02 line naming this ISRC's block
         assert raw[x.line_no - 1].startswith("SU02.02")
-    assert account_balance(database, accounts.receivable("StreamCo")) == D("24980.18")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-24980.18")
+    assert account_balance(database, accounts.receivable("StreamCo")) == usd("24980.18")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-24980.18")
     assert_books_sound(database)
 
 
@@ -155,23 +171,23 @@ def test_dsr_gb_pro_rata_allocation_by_hand_and_suspense(
     load_examples(database, agreements=False)
     rates = fx.write_rates(tmp_path / "rates.csv")
     summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates)
-    assert summary.totals == {"GBP": D("6488.20")}
-    assert summary.ledger_total == D("8203.68008")
-    assert summary.suspense_lines == 1 and summary.suspense_amount == D("211.5805250829")
+    assert summary.totals == {"GBP": Money.of("6488.20", "GBP")}
+    assert summary.ledger_total == usd("8203.68008")
+    assert summary.suspense_lines == 1 and summary.suspense_amount == usd("211.5805250829")
     lines = stored_lines(database, summary.import_id)
     by_isrc = sorted(
         (x.isrc, x.original_amount, x.original_currency, x.fx_rate, line_amount(x)) for x in lines
     )
     assert [(i, D(a), c, D(r), v) for i, a, c, r, v in by_isrc] == [
-        ("QZK6H2600014", D("167.3367012677"), "GBP", D("1.2644"), D("211.5805250829")),
-        ("USRW12600001", D("288.3112004570"), "GBP", D("1.2644"), D("364.5406818578")),
-        ("USRW12600001", D("6032.5520982753"), "GBP", D("1.2644"), D("7627.5588730593")),
+        ("QZK6H2600014", D("167.3367012677"), "GBP", D("1.2644"), usd("211.5805250829")),
+        ("USRW12600001", D("288.3112004570"), "GBP", D("1.2644"), usd("364.5406818578")),
+        ("USRW12600001", D("6032.5520982753"), "GBP", D("1.2644"), usd("7627.5588730593")),
     ]
     assert {x.currency for x in lines} == {"USD"}
     assert [x.suspense_reason for x in lines if x.isrc == fx.UNKNOWN_ISRC] == [REASON_UNKNOWN]
-    assert account_balance(database, accounts.SUSPENSE) == D("-211.5805250829")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-7992.0995549171")
-    assert account_balance(database, accounts.receivable("StreamCo")) == D("8203.68008")
+    assert account_balance(database, accounts.SUSPENSE) == usd("-211.5805250829")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-7992.0995549171")
+    assert account_balance(database, accounts.receivable("StreamCo")) == usd("8203.68008")
     assert_books_sound(database)
 
 
@@ -192,12 +208,12 @@ def test_dsr_su03_ugc_lines_carry_their_own_revenue(database: Database, tmp_path
     )
     summary = do_import(database, fx.write_text(tmp_path / "ugc.tsv", text_))
     # 100.00 pro rata 3:1 = 75.00 + 25.00, plus the clip's own 1.2345678901
-    assert summary.totals == {"USD": D("101.2345678901")} and summary.lines == 3
+    assert summary.totals == {"USD": usd("101.2345678901")} and summary.lines == 3
     lines = stored_lines(database, summary.import_id)
     assert sorted((x.usage, line_amount(x), x.quantity) for x in lines) == [
-        ("stream", D("25.00"), 1),
-        ("stream", D("75.00"), 3),
-        ("ugc", D("1.2345678901"), 5000),
+        ("stream", usd("25.00"), 1),
+        ("stream", usd("75.00"), 3),
+        ("ugc", usd("1.2345678901"), 5000),
     ]
 
 
@@ -212,12 +228,12 @@ def test_distrokid_totals_corrections_and_hyphenated_isrcs(
     assert any(p.field == "period" for p in err.value.problems)
     summary = do_import(database, path, period="2026-10")
     # 9875.33911804 + 2083.8740112 + 1682.68322 + 361.3236 + 3532.80 + 160.448 - 9.84
-    assert summary.totals == {"USD": D("17686.62794924")}
-    assert summary.ledger_total == D("17686.62794924") and summary.lines == 7
+    assert summary.totals == {"USD": usd("17686.62794924")}
+    assert summary.ledger_total == usd("17686.62794924") and summary.lines == 7
     lines = stored_lines(database, summary.import_id)
     assert [x.line_no for x in lines] == [2, 3, 4, 5, 6, 7, 8]  # line 1 is the header
     correction = [x for x in lines if x.usage_period == "2026-09"]
-    assert len(correction) == 1 and line_amount(correction[0]) == D("-9.84")
+    assert len(correction) == 1 and line_amount(correction[0]) == usd("-9.84")
     assert correction[0].quantity == -1200
     assert {x.isrc for x in lines} == {"USRW12600001", "USRW12600003"}  # USRW1-26-00003
     assert summary.suspense_lines == 0
@@ -230,16 +246,16 @@ def test_tunecore_keeps_original_amount_currency_and_rate(
     load_examples(database, agreements=False)
     summary = do_import(database, fx.write_tunecore(tmp_path / "tunecore.csv"))
     # Total Earned: 2157.5865 + 3056.7820 + 153.2626 = 5367.6311 USD
-    assert summary.totals == {"USD": D("5367.6311")}
-    assert summary.ledger_total == D("5367.6311")
+    assert summary.totals == {"USD": usd("5367.6311")}
+    assert summary.ledger_total == usd("5367.6311")
     lines = stored_lines(database, summary.import_id)
     originals = sorted(
         (D(x.original_amount), x.original_currency, D(x.fx_rate), line_amount(x)) for x in lines
     )
     assert originals == [
-        (D("209.92"), "CAD", D("0.7301"), D("153.2626")),
-        (D("1995.548"), "EUR", D("1.0812"), D("2157.5865")),
-        (D("2827.2124"), "EUR", D("1.0812"), D("3056.7820")),
+        (D("209.92"), "CAD", D("0.7301"), usd("153.2626")),
+        (D("1995.548"), "EUR", D("1.0812"), usd("2157.5865")),
+        (D("2827.2124"), "EUR", D("1.0812"), usd("3056.7820")),
     ]
 
 
@@ -255,14 +271,18 @@ def test_mapped_latin1_csv_converted_with_the_rates_file(
     mapping = fx.write_mapping(tmp_path / "acme.yaml")
     rates = fx.write_rates(tmp_path / "rates.csv")
     summary = do_import(database, data, mapping_path=mapping, period="2026-10", fx_path=rates)
-    assert summary.totals == {"EUR": fx.MAPPED_TOTAL_EUR}
-    assert summary.ledger_total == D("62.65921608")
-    assert summary.suspense_lines == 1 and summary.suspense_amount == D("-0.172992")
+    assert summary.totals == {"EUR": Money(fx.MAPPED_TOTAL_EUR, "EUR")}
+    assert summary.ledger_total == usd("62.65921608")
+    assert summary.suspense_lines == 1 and summary.suspense_amount == usd("-0.172992")
     lines = stored_lines(database, summary.import_id)
-    assert [line_amount(x) for x in lines] == [D("52.03102008"), D("10.801188"), D("-0.172992")]
+    assert [line_amount(x) for x in lines] == [
+        usd("52.03102008"),
+        usd("10.801188"),
+        usd("-0.172992"),
+    ]
     assert [x.line_no for x in lines] == [3, 4, 5]  # title line, header, then data
     assert [x.usage for x in lines] == ["stream", "download", "stream"]
-    assert account_balance(database, accounts.SUSPENSE) == D("0.172992")
+    assert account_balance(database, accounts.SUSPENSE) == usd("0.172992")
     assert_books_sound(database)
 
 
@@ -283,9 +303,11 @@ def test_encodings_and_line_ends_import_the_same_figures(
     for i, quirks in enumerate(QUIRKS):
         path = fx.write_distrokid(tmp_path / f"dk{i}.tsv", **quirks)
         summary = do_import(database, path, period="2026-10")
-        assert summary.totals == {"USD": D("17686.62794924")}, quirks
+        assert summary.totals == {"USD": usd("17686.62794924")}, quirks
         assert summary.lines == 7 and summary.import_id == i + 1, quirks
-    assert account_balance(database, accounts.receivable("DistroKid")) == 5 * D("17686.62794924")
+    assert account_balance(database, accounts.receivable("DistroKid")) == usd(
+        5 * D("17686.62794924")
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -331,9 +353,9 @@ def test_replace_reverses_what_the_earlier_import_posted(
     assert infos[second.import_id].status == "posted"
     assert len(reversal) == 1
     # counted once, not twice
-    assert account_balance(database, accounts.receivable("StreamCo")) == D("8203.68008")
-    assert account_balance(database, accounts.SUSPENSE) == D("-211.5805250829")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-7992.0995549171")
+    assert account_balance(database, accounts.receivable("StreamCo")) == usd("8203.68008")
+    assert account_balance(database, accounts.SUSPENSE) == usd("-211.5805250829")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-7992.0995549171")
     with database.read() as s:
         assert [i.import_id for i in list_suspense(s)] == [second.import_id]
     assert_books_sound(database)
@@ -370,7 +392,7 @@ def test_lines_are_stored_alike_whatever_the_batch_sizes(
     path = fx.write_text(tmp_path / "mixed.tsv", text_)
     with monkeypatch.context() as patch:
         patch.setattr(imports, "_CHUNK", 3)
-        patch.setattr(imports._LineWriter, "ROWS_PER_INSERT", 2)
+        patch.setattr(bulk, "ROWS_PER_STATEMENT", 2)
         small = do_import(database, path, fx_path=rates)
     whole = do_import(database, path, fx_path=rates, replace=True)
 
@@ -389,22 +411,22 @@ def test_lines_are_stored_alike_whatever_the_batch_sizes(
 def test_a_batch_refused_while_lines_are_stored_leaves_nothing(
     database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Lines are stored on a worker thread while the file is read on: an error there
+    # Lines are stored in batches while the file is read on: an error storing one
     # reaches the caller, and the transaction keeps nothing of the import.
     load_examples(database, agreements=False)
     path = fx.write_sample_dsr_us(tmp_path)
     before = table_counts(database)
-    store = imports._LineWriter._store
+    store = imports._LineStore.write
     calls: list[int] = []
 
-    def refuse_the_second(self: Any, flat: list[Any]) -> None:
-        calls.append(len(flat))
+    def refuse_the_second(self: Any, rows: list[Any]) -> None:
+        calls.append(len(rows))
         if len(calls) == 2:
             raise Conflict("revenue lines refused by the database: disk I/O error")
-        store(self, flat)
+        store(self, rows)
 
     monkeypatch.setattr(imports, "_CHUNK", 1)
-    monkeypatch.setattr(imports._LineWriter, "_store", refuse_the_second)
+    monkeypatch.setattr(imports._LineStore, "write", refuse_the_second)
     with pytest.raises(Conflict, match="disk I/O error"):
         do_import(database, path)
     assert len(calls) >= 2
@@ -502,17 +524,18 @@ def test_malformed_and_unknown_isrcs_go_to_suspense_with_the_reason(
         fx.distrokid_row(isrc="QZK6H2600014", earnings="0.0000000001"),
     ]
     summary = do_import(database, fx.write_distrokid(tmp_path / "dk.tsv", rows))
-    assert summary.suspense_lines == 2 and summary.suspense_amount == D("2.5000000001")
+    assert summary.suspense_lines == 2 and summary.suspense_amount == usd("2.5000000001")
     with database.read() as s:
         items = {i.reason: i for i in list_suspense(s)}
     assert set(items) == {REASON_MALFORMED, REASON_UNKNOWN}
-    assert items[REASON_MALFORMED].amount == D("2.50") and items[REASON_MALFORMED].first_line == 3
+    assert items[REASON_MALFORMED].amount == usd("2.50") and items[REASON_MALFORMED].first_line == 3
     assert (
-        items[REASON_UNKNOWN].amount == D("0.0000000001") and items[REASON_UNKNOWN].first_line == 4
+        items[REASON_UNKNOWN].amount == usd("0.0000000001")
+        and items[REASON_UNKNOWN].first_line == 4
     )
     assert not any(i.resolvable for i in items.values())
-    assert account_balance(database, accounts.SUSPENSE) == D("-2.5000000001")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-10.00")
+    assert account_balance(database, accounts.SUSPENSE) == usd("-2.5000000001")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-10.00")
     # nothing resolvable yet: resolve posts nothing
     with database.write() as s:
         nothing = resolve_suspense(s)
@@ -541,13 +564,13 @@ def test_suspense_resolve_after_the_catalog_learns_the_track(
     with database.read() as s:
         (item,) = list_suspense(s)
     assert item.resolvable and item.isrc == fx.UNKNOWN_ISRC
-    assert item.import_id == summary.import_id and item.amount == D("211.5805250829")
+    assert item.import_id == summary.import_id and item.amount == usd("211.5805250829")
     with database.write() as s:
         released = resolve_suspense(s)
-    assert released.amount == D("211.5805250829") and released.lines == 1
-    assert released.remaining_lines == 0 and released.period == "2026-10"
-    assert account_balance(database, accounts.SUSPENSE) == D("0")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-8203.68008")
+    assert released.amount == usd("211.5805250829") and released.lines == 1
+    assert released.remaining_lines == 0 and released.period == OCTOBER_2026
+    assert account_balance(database, accounts.SUSPENSE) == usd("0")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-8203.68008")
     with database.read() as s:
         assert list_suspense(s) == []
     with database.write() as s:  # a second resolve has nothing to do
@@ -565,14 +588,14 @@ def test_dry_run_summarises_and_stores_nothing(database: Database, tmp_path: Pat
     rates = fx.write_rates(tmp_path / "rates.csv")
     summary = do_import(database, fx.write_sample_dsr_gb(tmp_path), fx_path=rates, dry_run=True)
     assert summary.dry_run and summary.import_id is None and summary.entry_id is None
-    assert summary.ledger_total == D("8203.68008") and summary.suspense_lines == 1
+    assert summary.ledger_total == usd("8203.68008") and summary.suspense_lines == 1
     assert table_counts(database) == before
 
 
 def test_import_into_a_closed_period_is_refused(database: Database, tmp_path: Path) -> None:
     load_examples(database, agreements=False)
     with database.write() as s:
-        journal.close_period(s, "2026-10")
+        periods.close(s, OCTOBER_2026)
     before = table_counts(database)
     with pytest.raises(PeriodClosed):
         do_import(database, fx.write_sample_dsr_us(tmp_path))
@@ -596,12 +619,12 @@ def test_replace_after_resolve_leaves_other_imports_released(
     with database.write() as s:
         documents.load_catalog(s, EXTRA_TRACK, "extra.yaml")
     with database.write() as s:
-        assert resolve_suspense(s).amount == D("17.00")
+        assert resolve_suspense(s).amount == usd("17.00")
     replaced = do_import(database, a, replace=True)
     assert replaced.replaced_imports == (1,) and replaced.suspense_lines == 0
     # A's 10.00 (now a known track) and B's released 7.00 are undistributed; nothing held
-    assert account_balance(database, accounts.UNDISTRIBUTED) == D("-17.00")
-    assert account_balance(database, accounts.SUSPENSE) == 0
+    assert account_balance(database, accounts.UNDISTRIBUTED) == usd("-17.00")
+    assert account_balance(database, accounts.SUSPENSE) == usd("0")
     with database.read() as s:
         assert list_suspense(s) == []
     assert_books_sound(database)

@@ -13,13 +13,13 @@ from ledger.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrenc
 from ledger.domain.money import (
     Money,
     currency,
-    from_parts,
     from_units,
     parse_amount,
     parse_share,
-    round_down_minor,
-    to_parts,
+    parts_to_units,
     to_text,
+    to_units,
+    units_to_parts,
     units_to_text,
 )
 
@@ -67,16 +67,18 @@ def test_floats_are_refused_everywhere() -> None:
 
 @given(amounts)
 def test_storage_parts_round_trip(amount: Decimal) -> None:
-    whole, frac = to_parts(amount)
-    assert from_parts(whole, frac) == amount
+    whole, frac = units_to_parts(to_units(amount))
+    assert from_units(parts_to_units(whole, frac)) == amount
+    assert Money.of_parts(whole, frac, "USD") == Money(amount, "USD")
     assert abs(frac) < 10**10
     assert whole == 0 or frac == 0 or (whole > 0) == (frac > 0)
 
 
 @given(st.lists(amounts, max_size=20))
 def test_summed_parts_equal_the_sum(values: list[Decimal]) -> None:
-    parts = [to_parts(v) for v in values]
-    assert from_parts(sum(p[0] for p in parts), sum(p[1] for p in parts)) == sum(values, Decimal(0))
+    parts = [units_to_parts(to_units(v)) for v in values]
+    whole_sum, frac_sum = sum(p[0] for p in parts), sum(p[1] for p in parts)
+    assert from_units(parts_to_units(whole_sum, frac_sum)) == sum(values, Decimal(0))
 
 
 def test_currencies_know_their_minor_units() -> None:
@@ -88,9 +90,10 @@ def test_currencies_know_their_minor_units() -> None:
 
 
 def test_round_down_minor_is_toward_zero() -> None:
-    assert round_down_minor(Decimal("10.019999"), "USD") == Decimal("10.01")
-    assert round_down_minor(Decimal("-10.019999"), "USD") == Decimal("-10.01")
-    assert round_down_minor(Decimal("1234.9"), "JPY") == Decimal(1234)
+    assert Money.of("10.019999", "USD").round_down_minor() == Money.of("10.01", "USD")
+    assert Money.of("-10.019999", "USD").round_down_minor() == Money.of("-10.01", "USD")
+    assert Money.of("1234.9", "JPY").round_down_minor() == Money.of(1234, "JPY")
+    assert Money.of("1234.9", "JPY").round_down_minor().amount == Decimal(1234)
 
 
 def test_money_refuses_mixed_currencies() -> None:

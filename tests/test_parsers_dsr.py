@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 from ledger.domain.allocation import allocate_units
 from ledger.domain.errors import InputError
 from ledger.domain.money import to_units
+from ledger.domain.periods import Period
 from ledger.parsers import DsrFile, open_revenue_file
 from ledger.parsers.base import line_of, record_of
-from ledger.parsers.dsr import _Spill
+from ledger.parsers.dsr_spill import Spill
 from tests.fixtures_revenue import (
     EXPECTED_TOTALS,
     GB_BLOCKS,
@@ -299,7 +300,7 @@ def test_second_pass_reads_back_chunks_spilled_to_disk(
     path = write_dsr(tmp_path, _mixed_text())
     expected = list(open_revenue_file(path))
     for chunk in (1, 2, 3, 4):
-        monkeypatch.setattr(_Spill, "CHUNK", chunk)
+        monkeypatch.setattr(Spill, "CHUNK", chunk)
         parsed = open_revenue_file(path)
         assert list(parsed) == expected
         assert list(parsed) == expected  # again, from the same spill
@@ -421,9 +422,9 @@ def test_bad_dates_and_wrong_period(tmp_path: Path) -> None:
     found = problems_of(write_dsr(tmp_path, bad, "a.tsv"))
     assert (1, "UsageEndDate") in {(ln, f) for ln, f, _ in found}
     good = write_dsr(tmp_path, sample_dsr_us_text(), "b.tsv")
-    found = problems_of(good, period="2026-11")
+    found = problems_of(good, period=Period(2026, 11))
     assert any("reports 2026-10 but period 2026-11" in m for _, _, m in found)
-    assert open_revenue_file(good, period="2026-10").validate().period == "2026-10"
+    assert open_revenue_file(good, period=Period(2026, 10)).validate().period == "2026-10"
 
 
 def test_too_many_decimals_and_unknown_currency(tmp_path: Path) -> None:

@@ -12,12 +12,14 @@ from hypothesis import strategies as st
 from ledger.domain.errors import InputError, InvalidAmount
 from ledger.domain.fx import MissingRate, Rates, UnitConverter, convert, parse_rates
 from ledger.domain.money import MONEY_CONTEXT, from_units, to_units
+from ledger.domain.periods import Period
 from tests.fixtures_revenue import RATES_CSV
 
 
 def test_rates_file_is_read_exactly() -> None:
     rates = parse_rates(RATES_CSV, "rates.csv", base="USD")
-    assert rates.period == "2026-10"
+    assert rates.period == Period(2026, 10)
+    assert rates.period.code == "2026-10"
     assert rates.base == "USD"
     assert dict(rates.rates) == {
         "CAD": Decimal("0.7301"),
@@ -86,8 +88,16 @@ def test_every_problem_in_a_rates_file_is_reported() -> None:
 
 
 def test_rates_file_needs_a_base_and_a_header() -> None:
-    with pytest.raises(InputError, match="no base currency"):
-        parse_rates(RATES_CSV, "r.csv")
+    # No base given and no base column: the rates convert into the ledger currency,
+    # bound (and checked) once the ledger is known.
+    unbound = parse_rates(RATES_CSV, "r.csv")
+    assert unbound.base is None
+    bound = unbound.for_ledger("USD")
+    assert bound == parse_rates(RATES_CSV, "r.csv", base="USD")
+    assert bound.base == "USD"
+    with_base = parse_rates("period,base,currency,rate\n2026-10,EUR,USD,0.92\n", "r.csv")
+    with pytest.raises(InputError, match="ledger currency is USD"):
+        with_base.for_ledger("USD")
     with pytest.raises(InputError, match="header"):
         parse_rates("when,what,how\n", "r.csv", base="USD")
     with pytest.raises(InputError, match="empty"):
@@ -137,7 +147,7 @@ def test_unit_converter_is_convert_in_units(
     # Any rate: short ones take the integer path, long ones (and results out of range)
     # go through convert() itself; either way the result or the error is convert()'s.
     rate = Decimal(rate_units).scaleb(rate_exponent)
-    rates = Rates("2026-10", "USD", MappingProxyType({"EUR": rate}))
+    rates = Rates(Period(2026, 10), "USD", MappingProxyType({"EUR": rate}))
     assert _unit_converted(units, rates) == _converted(units, rates)
     assert UnitConverter("EUR", rates).rate == rates.rate("EUR") == rate
 
@@ -145,7 +155,7 @@ def test_unit_converter_is_convert_in_units(
 @pytest.mark.parametrize("rate", ["0.5", "1.5", "2.5", "0.25", "1.0812", "3", "1E+2"])
 @pytest.mark.parametrize("units", [-7, -5, -3, -1, 0, 1, 3, 5, 7, 10**27, -(10**27)])
 def test_unit_converter_rounds_ties_to_even(rate: str, units: int) -> None:
-    rates = Rates("2026-10", "USD", MappingProxyType({"EUR": Decimal(rate)}))
+    rates = Rates(Period(2026, 10), "USD", MappingProxyType({"EUR": Decimal(rate)}))
     assert _unit_converted(units, rates) == _converted(units, rates)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ledger.domain.errors import InputError
+from ledger.domain.periods import Period
 from ledger.parsers import detect_format, open_revenue_file, parse_mapping
 from tests.fixtures_revenue import (
     DISTROKID_HEADER,
@@ -242,7 +243,7 @@ def test_mapped_constants_and_period_given_at_import(tmp_path: Path) -> None:
     path = write_text(tmp_path / "t.csv", "isrc,plays,amount\nGBAYE2600001,10,0.5\n")
     with pytest.raises(InputError, match="no period column"):
         open_revenue_file(path, mapping=mapping).validate()
-    [line] = list(open_revenue_file(path, mapping=mapping, period="2026-10"))
+    [line] = list(open_revenue_file(path, mapping=mapping, period=Period(2026, 10)))
     assert (line.currency, line.usage, line.territory, line.period, line.source) == (
         "GBP",
         "radio",

@@ -36,7 +36,8 @@ def test_lines_are_written_at_full_precision_and_add_up(build) -> None:
     statement: Statement = build()
     rows = read(render_csv(statement))
     lines = [r for r in rows if r["record"] == "line"]
-    assert [D(r["amount"]) for r in lines] == [ln.amount for ln in statement.lines]
+    assert [D(r["amount"]) for r in lines] == [ln.amount.amount for ln in statement.lines]
+    assert all(ln.amount.currency == statement.currency for ln in statement.lines)
     assert all(len(r["amount"].split(".")[1]) == 10 for r in lines)
     summary = {r["kind"]: D(r["amount"]) for r in rows if r["record"] == "summary"}
     adjustments = sum((D(r["amount"]) for r in rows if r["record"] == "adjustment"), D(0))
@@ -51,7 +52,7 @@ def test_lines_are_written_at_full_precision_and_add_up(build) -> None:
         - summary["paid"]
     )
     assert summary["closing"] == summary["payable_now"] + summary["carried_forward"]
-    assert {r["period"] for r in rows} == {statement.period}
+    assert {r["period"] for r in rows} == {statement.period.code} == {"2026-10"}
     assert {r["party_id"] for r in rows} == {statement.party.id}
 
 

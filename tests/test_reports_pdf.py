@@ -20,15 +20,15 @@ from typing import TypeVar
 import pytest
 from pypdf import PdfReader
 
-from ledger.domain.money import currency, format_share
+from ledger.domain.money import Money, currency, format_share
 from ledger.domain.statement import PartyInfo, Statement, StatementLine
-from reports.pdf import (
+from reports.pdf import render_pdf
+from reports.pdf_style import (
     format_amount,
     format_amount_with_currency,
     format_period,
     format_quantity,
     humanise,
-    render_pdf,
     territory_name,
 )
 from tests.test_statement_model import (
@@ -58,7 +58,7 @@ def shown(amount: Decimal, st: Statement) -> Decimal:
 
 
 def fmt(amount: Decimal, st: Statement) -> str:
-    return format_amount(shown(amount, st), st.currency, st.locale)
+    return format_amount(Money(shown(amount, st), st.currency), st.locale)
 
 
 def expect_column(
@@ -73,7 +73,7 @@ def expect_column(
     displayed = sum((shown(a, st) for _, a in rows), D(0))
     difference = shown(exact_total, st) - displayed
     if difference:
-        phrases.append(f"Rounding {format_amount(difference, st.currency, st.locale)}")
+        phrases.append(f"Rounding {format_amount(Money(difference, st.currency), st.locale)}")
     phrases.append(" ".join(["Total", *total_cells, fmt(exact_total, st)]))
     return phrases
 
@@ -87,7 +87,7 @@ def grouped(
     out: dict[K, tuple[int, Decimal]] = defaultdict(lambda: (0, D(0)))
     for ln in lines:
         q, a = out[key(ln)]
-        out[key(ln)] = (q + ln.quantity, a + ln.amount)
+        out[key(ln)] = (q + ln.quantity, a + ln.amount.amount)
     return out
 
 
@@ -100,7 +100,7 @@ def expected_phrases(st: Statement) -> list[str]:
         f"Party ID {st.party.id}",
         f"Period {st.period} · Currency {code}",
         format_period(st.period, loc),
-        format_amount_with_currency(s.payable_now, code, loc),
+        format_amount_with_currency(s.payable_now, loc),
     ]
     phrases += [
         f"{k} {v}"
@@ -111,23 +111,26 @@ def expected_phrases(st: Statement) -> list[str]:
         phrases.append(f"Reason: {s.carry_reason}")
 
     # The balance walk: opening + earned - fees - recouped - paid = closing.
+    assert {m.currency for m in (s.opening, s.earned, s.fees, s.recouped, s.paid)} == {code}
+    opening, earned, fees = s.opening.amount, s.earned.amount, s.fees.amount
+    recouped, paid = s.recouped.amount, s.paid.amount
     walk = [
-        ("Opening balance", s.opening),
-        ("Earnings", s.earned),
-        ("Fees", -s.fees),
-        ("Recoupment of advances", -s.recouped),
-        ("Payments made", -s.paid),
+        ("Opening balance", opening),
+        ("Earnings", earned),
+        ("Fees", -fees),
+        ("Recoupment of advances", -recouped),
+        ("Payments made", -paid),
     ]
     phrases += [f"{label} {fmt(v, st)}" for label, v in walk]
-    closing = s.opening + s.earned - s.fees - s.recouped - s.paid
-    assert closing == s.closing
+    closing = opening + earned - fees - recouped - paid
+    assert closing == s.closing.amount
     phrases.append(f"Balance due {fmt(closing, st)}")
-    phrases.append(f"Paid now {fmt(s.payable_now, st)}")
-    phrases.append(f"Carried forward {fmt(s.carried_forward, st)}")
+    phrases.append(f"Paid now {fmt(s.payable_now.amount, st)}")
+    phrases.append(f"Carried forward {fmt(s.carried_forward.amount, st)}")
 
     lines = st.lines
     all_units = sum(ln.quantity for ln in lines)
-    all_amount = sum((ln.amount for ln in lines), D(0))
+    all_amount = sum((ln.amount.amount for ln in lines), D(0))
     by_track = grouped(
         lines,
         lambda ln: (ln.isrc, ln.track_title, ln.role, ln.share, ln.rule_ref, ln.attribution_weight),
@@ -158,8 +161,12 @@ def expected_phrases(st: Statement) -> list[str]:
         (st.payments, -1),
     ):
         if group:
-            rows = [([m.date, humanise(m.kind), m.description], sign * m.amount) for m in group]
-            phrases += expect_column(st, rows, [], sum((sign * m.amount for m in group), D(0)))
+            rows = [
+                ([m.date, humanise(m.kind), m.description], sign * m.amount.amount) for m in group
+            ]
+            phrases += expect_column(
+                st, rows, [], sum((sign * m.amount.amount for m in group), D(0))
+            )
     return phrases
 
 
@@ -245,7 +252,7 @@ def test_german_locale_formats_amounts_and_the_period() -> None:
     st = build_statement(
         base.party,
         list(base.lines),
-        opening=base.summary.opening,
+        opening=base.summary.opening.amount,
         adjustments=base.adjustments,
         fees=base.fees,
         payments=base.payments,

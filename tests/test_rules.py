@@ -14,11 +14,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.domain.agreements import Agreement, parse_agreements
+from cli.explain_view import render_text
+from ledger.domain.agreement_files import parse_agreements
+from ledger.domain.agreements import Agreement
 from ledger.domain.allocation import allocate_units
 from ledger.domain.attribution import parse_attribution
 from ledger.domain.catalog import Catalog, parse_catalog
-from ledger.domain.money import to_units
+from ledger.domain.explanation import explain
+from ledger.domain.money import Money, to_units, total
+from ledger.domain.periods import Period
 from ledger.domain.rules import (
     AmbiguousRules,
     FeeCurrencyMismatch,
@@ -26,10 +30,9 @@ from ledger.domain.rules import (
     NoAgreement,
     NoContributor,
     Resolver,
-    SharePlan,
-    explain,
     resolve,
 )
+from ledger.domain.share_plans import SharePlan
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = Decimal("1e-10")
@@ -124,38 +127,42 @@ def load(catalog: Catalog, *agreements: dict[str, Any]) -> tuple[Agreement, ...]
     return parse_agreements(yaml.safe_dump({"agreements": list(agreements)}), "a.yaml", catalog)
 
 
-def line(amount: str = "1000.00", **over: Any) -> LineContext:
+def usd(text: str) -> Money:
+    return Money.of(text, "USD")
+
+
+def line(amount: str = "1000.00", currency: str = "USD", **over: Any) -> LineContext:
     fields: dict[str, Any] = {
         "isrc": "USRW12600001",
         "source": "Spotify",
         "territory": "US",
         "usage": "stream",
         "period": "2026-10",
-        "amount": Decimal(amount),
-        "currency": "USD",
         "quantity": 250_000,
     }
     fields.update(over)
-    return LineContext(**fields)
+    fields["period"] = Period.parse(fields["period"])
+    return LineContext(amount=Money.of(amount, currency), **fields)
 
 
-def by_party(parts: Any) -> dict[tuple[str, str], Decimal]:
-    out: dict[tuple[str, str], Decimal] = {}
+def by_party(parts: Any) -> dict[tuple[str, str], Money]:
+    out: dict[tuple[str, str], Money] = {}
     for p in parts:
-        out[(p.party_id, p.kind)] = out.get((p.party_id, p.kind), Decimal(0)) + p.amount
+        key = (p.party_id, p.kind)
+        out[key] = out.get(key, Money.zero(p.amount.currency)) + p.amount
     return out
 
 
 def test_a_stream_line_is_split_after_fees(catalog: Catalog) -> None:
     result = resolve(line(), load(catalog, agreement()), catalog)
     got = by_party(result.parts)
-    assert got[("label", "fee")] == Decimal("150.00")
-    assert got[("voice", "fee")] == Decimal("25.00")  # 0.0001 x 250,000 (under the 5% cap)
-    assert got[("curator", "pool")] == Decimal("165.00")  # 20% of 825
-    assert got[("rust", "share")] == Decimal("247.50")
+    assert got[("label", "fee")] == usd("150.00")
+    assert got[("voice", "fee")] == usd("25.00")  # 0.0001 x 250,000 (under the 5% cap)
+    assert got[("curator", "pool")] == usd("165.00")  # 20% of 825
+    assert got[("rust", "share")] == usd("247.50")
     # No attribution report: the licensors' pool falls back to declared weights 5:3:2.
-    assert got[("lic-a", "pool")] == Decimal("61.875")
-    assert sum(p.amount for p in result.parts) == Decimal("1000.00")
+    assert got[("lic-a", "pool")] == usd("61.875")
+    assert total((p.amount for p in result.parts), "USD") == usd("1000.00")
     assert result.matched == "walk@v1#standard"
     assert {p.rule_ref for p in result.parts if p.kind == "fee"} == {
         "walk@v1#fee:dist",
@@ -166,7 +173,7 @@ def test_a_stream_line_is_split_after_fees(catalog: Catalog) -> None:
 def test_a_per_unit_fee_is_capped_and_reports_its_share(catalog: Catalog) -> None:
     result = resolve(line("100.00", quantity=1_000_000), load(catalog, agreement()), catalog)
     voice_fee = next(p for p in result.parts if p.rule_ref == "walk@v1#fee:voice")
-    assert voice_fee.amount == Decimal("5.00")  # capped at 5% of 100.00
+    assert voice_fee.amount == usd("5.00")  # capped at 5% of 100.00
     assert voice_fee.share == Fraction(1, 20)
     assert voice_fee.role == "model_vendor"  # the party's role on the track
 
@@ -176,9 +183,9 @@ def test_the_per_unit_fee_never_takes_more_than_is_left(catalog: Catalog) -> Non
     del a["fees"][1]["cap"]
     result = resolve(line("1.00", quantity=10**9), load(catalog, a), catalog)
     got = by_party(result.parts)
-    assert got[("voice", "fee")] == Decimal("0.85")
-    assert sum(p.amount for p in result.parts) == Decimal("1.00")
-    assert all(p.amount == 0 for p in result.parts if p.kind != "fee")
+    assert got[("voice", "fee")] == usd("0.85")
+    assert total((p.amount for p in result.parts), "USD") == usd("1.00")
+    assert all(p.amount == Money.zero("USD") for p in result.parts if p.kind != "fee")
 
 
 def test_a_refund_mirrors_the_payment_exactly(catalog: Catalog) -> None:
@@ -189,22 +196,26 @@ def test_a_refund_mirrors_the_payment_exactly(catalog: Catalog) -> None:
 
 
 def test_the_attribution_report_divides_the_licensors_pool(catalog: Catalog) -> None:
-    report = parse_attribution("licensor,weight\nlic-a,1\nlic-b,1\nlic-c,2\n", "r.csv", "2026-10")
+    report = parse_attribution(
+        "licensor,weight\nlic-a,1\nlic-b,1\nlic-c,2\n", "r.csv", Period(2026, 10)
+    )
     result = resolve(line(), load(catalog, agreement()), catalog, report)
     pools = {p.party_id: p for p in result.parts if p.role == "training_data_licensor"}
     assert pools["lic-c"].attribution_weight == Fraction(1, 2)
     assert pools["lic-c"].share == Fraction(15, 100) * Fraction(1, 2)
-    assert pools["lic-c"].amount == Decimal("61.875")  # half of 15% of 825
+    assert pools["lic-c"].amount == usd("61.875")  # half of 15% of 825
     # Another period has no report: declared weights, and no attribution weight shown.
     other = resolve(
-        line(period="2026-11"), load(catalog, agreement()), catalog, {"2026-10": report}
+        line(period="2026-11"), load(catalog, agreement()), catalog, {Period(2026, 10): report}
     )
     assert all(p.attribution_weight is None for p in other.parts)
 
 
 def test_a_tracks_own_attribution_rows_are_used_for_that_track_only(catalog: Catalog) -> None:
     report = parse_attribution(
-        "licensor,isrc,weight\nlic-a,,1\nlic-b,,1\nlic-c,USRW12600002,1\n", "r.csv", "2026-10"
+        "licensor,isrc,weight\nlic-a,,1\nlic-b,,1\nlic-c,USRW12600002,1\n",
+        "r.csv",
+        Period(2026, 10),
     )
     resolver = Resolver(load(catalog, agreement()), catalog, report)
     first = resolver.resolve(line())
@@ -333,15 +344,16 @@ def test_parts_always_sum_to_the_amount(
     catalog = make_catalog()
     agreements = load(catalog, sheet)
     result = resolve(line(str(amount), quantity=quantity), agreements, catalog)
-    assert sum(p.amount for p in result.parts) == amount
-    assert all(p.amount == 0 or (p.amount > 0) == (amount > 0) for p in result.parts)
+    assert total((p.amount for p in result.parts), "USD") == Money(amount, "USD")
+    assert all(not p.amount or (p.amount.amount > 0) == (amount > 0) for p in result.parts)
     refund = resolve(line(str(-amount), quantity=-quantity), agreements, catalog)
     assert [p.amount for p in refund.parts] == [-p.amount for p in result.parts]
     # The integer path for bulk posting gives the same parts in units of 10^-10.
     plan = Resolver(agreements, catalog).plan(line())
     units = plan.split_units(to_units(amount), quantity)
     assert sum(units) == to_units(amount)
-    assert list(units) == [to_units(p.amount) for p in result.parts]
+    assert list(units) == [p.amount.units for p in result.parts]
+    assert list(units) == [to_units(p.amount.amount) for p in result.parts]
     assert list(units) == reference_split(plan, to_units(amount), quantity)
 
 
@@ -399,7 +411,7 @@ def test_without_fees_each_part_is_within_one_unit_of_its_exact_share(amount: De
     result = resolve(line(str(amount)), load(catalog, a), catalog)
     for p in result.parts:
         exact = Fraction(amount) * p.share
-        assert abs(Fraction(p.amount) - exact) < Fraction(UNIT)
+        assert abs(Fraction(p.amount.amount) - exact) < Fraction(UNIT)
 
 
 # ---------------------------------------------------------------------------
@@ -419,13 +431,13 @@ def test_explain_walk_my_walk() -> None:
     report = parse_attribution(
         (ROOT / "examples/attribution-2026-10.csv").read_text(),
         "attribution.csv",
-        "2026-10",
+        Period(2026, 10),
         catalog=catalog,
     )
     ctx = line(quantity=250_000)
     result = explain(ctx, agreements, catalog, report)
     assert result.matched == "walk-my-walk@v2#standard"
-    assert sum(p.amount for p in result.example_parts) == Decimal("1000.00")
+    assert total((p.amount for p in result.example_parts), "USD") == usd("1000.00")
     parties = {p.party_id for p in result.example_parts}
     assert {
         "rust-label",
@@ -437,7 +449,7 @@ def test_explain_walk_my_walk() -> None:
         "sunset-catalog",
         "blue-harbor",
     } <= parties
-    text = result.render_text()
+    text = render_text(result)
     assert "rule applied: walk-my-walk@v2#standard" in text
     assert "walk-my-walk@v2#ugc (priority 10) does not match: usage stream is not ugc" in text
     assert "walk-my-walk@v1 covers the track but is not in force in 2026-10" in text
@@ -470,8 +482,11 @@ def test_amounts_must_be_decimals_within_the_ledger_scale(catalog: Catalog) -> N
     from ledger.domain.errors import InvalidAmount
 
     agreements = load(catalog, agreement())
+    # The line's amount is Money, which refuses a float however it is made.
     with pytest.raises(InvalidAmount, match="never a float"):
-        resolve(replace(line(), amount=1.5), agreements, catalog)  # type: ignore[arg-type]
+        resolve(replace(line(), amount=Money.of(1.5, "USD")), agreements, catalog)  # type: ignore[arg-type]
+    with pytest.raises(InvalidAmount, match="Money needs a Decimal amount, got float"):
+        resolve(replace(line(), amount=Money(1.5, "USD")), agreements, catalog)  # type: ignore[arg-type]
     with pytest.raises(InvalidAmount, match="more than 10 decimal places"):
         resolve(line("0.00000000001"), agreements, catalog)
     with pytest.raises(InvalidAmount, match="not a finite number"):
@@ -480,18 +495,19 @@ def test_amounts_must_be_decimals_within_the_ledger_scale(catalog: Catalog) -> N
 
 def test_an_example_context_for_explain_without_flags() -> None:
     catalog, agreements = example()
-    ctx = LineContext.example("USRW12600001", "2026-10")
+    ctx = LineContext.example("USRW12600001", Period(2026, 10))
     result = explain(ctx, agreements, catalog)
-    assert (ctx.territory, ctx.usage, ctx.amount) == ("WW", "stream", Decimal("1000.00"))
+    assert (ctx.territory, ctx.usage, ctx.amount) == ("WW", "stream", usd("1000.00"))
+    assert ctx.amount.amount == Decimal("1000.00")
     assert result.matched == "walk-my-walk@v2#standard"
-    assert "per-unit fees are 0.00 here" in result.render_text()
+    assert "per-unit fees are 0.00 here" in render_text(result)
 
 
 def test_a_pool_can_follow_one_models_attribution_weights(catalog: Catalog) -> None:
     report = parse_attribution(
         "licensor,model,weight\nlic-a,MusicLM,3\nlic-b,MusicLM,1\nlic-c,Jukebox,1\n",
         "r.csv",
-        "2026-10",
+        Period(2026, 10),
     )
     a = agreement(fees=[])
     a["rules"][0]["shares"][3]["model"] = "jukebox"

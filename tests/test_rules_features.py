@@ -8,18 +8,18 @@ tables, so the scenarios exercise the same parser and checks as
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pytest
 import yaml
 from pytest_bdd import given, parsers, scenarios, then, when
 
-from ledger.domain.agreements import check_agreements, parse_agreements
+from ledger.domain.agreement_files import check_agreements, parse_agreements
 from ledger.domain.attribution import parse_attribution
 from ledger.domain.catalog import Catalog, parse_catalog
 from ledger.domain.errors import Problem
-from ledger.domain.money import format_share, parse_amount
+from ledger.domain.money import Money, format_share, parse_amount, total
+from ledger.domain.periods import Period
 from ledger.domain.rules import LineContext, Resolution, ResolutionError, resolve
 
 scenarios(
@@ -37,7 +37,7 @@ AGREEMENT_FILE = "agreements.yaml"
 class World:
     catalog: Catalog | None = None
     agreement: dict[str, Any] = field(default_factory=dict)
-    attribution: dict[str, Any] = field(default_factory=dict)
+    attribution: dict[Period, Any] = field(default_factory=dict)
     line: LineContext | None = None
     result: Resolution | None = None
     error: ResolutionError | None = None
@@ -171,7 +171,8 @@ def per_unit_fee(
 @given(parsers.parse("the attribution report for {period}:"))
 def attribution_report(world: World, period: str, datatable: list[list[str]]) -> None:
     text = "\n".join(",".join(cell.strip() for cell in row) for row in datatable) + "\n"
-    world.attribution[period] = parse_attribution(text, f"attribution-{period}.csv", period)
+    month = Period.parse(period)
+    world.attribution[month] = parse_attribution(text, f"attribution-{period}.csv", month)
 
 
 # ---------------------------------------------------------------------------
@@ -199,7 +200,13 @@ def split_line(
     assert world.catalog is not None
     agreements = parse_agreements(world.agreement_text(), AGREEMENT_FILE, world.catalog)
     world.line = LineContext(
-        isrc, source, territory, usage, period, parse_amount(amount), cur, int(units or 0)
+        isrc,
+        source,
+        territory,
+        usage,
+        Period.parse(period),
+        Money.of(amount, cur),
+        int(units or 0),
     )
     world.result, world.error = None, None
     try:
@@ -227,11 +234,13 @@ def _result(world: World) -> Resolution:
 @then("the parts are:")
 def parts_are(world: World, datatable: list[list[str]]) -> None:
     parts = _result(world).parts
+    assert world.line is not None
     rows = _rows(datatable)
     assert len(parts) == len(rows), [(p.party_id, p.amount) for p in parts]
     for part, row in zip(parts, rows, strict=True):
         assert (part.party_id, part.role) == (row["party"], row["role"])
-        assert part.amount == parse_amount(row["amount"]), (part.party_id, part.amount)
+        expected = Money(parse_amount(row["amount"]), world.line.currency)
+        assert part.amount == expected, (part.party_id, part.amount)
         if "kind" in row:
             assert part.kind == row["kind"]
         if "attribution" in row:
@@ -242,7 +251,8 @@ def parts_are(world: World, datatable: list[list[str]]) -> None:
 @then("the parts add up to the line")
 def parts_add_up(world: World) -> None:
     assert world.line is not None
-    assert sum(p.amount for p in _result(world).parts) == world.line.amount
+    parts = _result(world).parts
+    assert total((p.amount for p in parts), world.line.currency) == world.line.amount
 
 
 @then(parsers.parse('every part names the rule "{ref}"'))
@@ -257,8 +267,10 @@ def rule_applies(world: World, ref: str) -> None:
 
 @then(parsers.parse('"{party}" gets {amount}'))
 def party_gets(world: World, party: str, amount: str) -> None:
-    got = sum((p.amount for p in _result(world).parts if p.party_id == party), Decimal(0))
-    assert got == parse_amount(amount)
+    assert world.line is not None
+    code = world.line.currency
+    got = total((p.amount for p in _result(world).parts if p.party_id == party), code)
+    assert got == Money(parse_amount(amount), code)
 
 
 @then(parsers.parse('it cannot be split because "{reason}"'))

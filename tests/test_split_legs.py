@@ -21,14 +21,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger.domain import accounts
 from ledger.domain.allocation import allocate_units
-from ledger.domain.money import from_units
+from ledger.domain.money import Money
+from ledger.domain.periods import Period
 from ledger.domain.rules import LineContext, ResolutionError, Resolver
-from ledger.services.splits import _difference, _group_json, _Sheets, _split_track, desired_postings
-from ledger.store import accounts
+from ledger.domain.split_sheets import Group, Sheets, desired_postings, difference, split_track
+from ledger.services.splits import _group_json
 from tests.test_rules import load, make_catalog, split_sheets
 
-Group = tuple[str, str, str, str, str, str]
 OPERATOR = "label"
 
 
@@ -48,7 +49,9 @@ def reference_desired(
         units, quantity = groups[group]
         isrc, src, terr, usage, uperiod, ccy = group
         legs[(accounts.UNDISTRIBUTED, *group, "", "")] += units
-        ctx = LineContext(isrc, src, terr, usage, uperiod, from_units(units), ccy, quantity)
+        ctx = LineContext(
+            isrc, src, terr, usage, Period.of_code(uperiod), Money.of_units(units, ccy), quantity
+        )
         try:
             plan = resolver.plan(ctx)
         except ResolutionError as exc:
@@ -105,13 +108,13 @@ def test_compiled_legs_are_the_plain_rule_in_key_order(
     expected = reference_desired(groups, Resolver(agreements, catalog))
     assert desired_postings(groups, Resolver(agreements, catalog), OPERATOR) == expected
 
-    sheets = _Sheets(Resolver(agreements, catalog), OPERATOR)
+    sheets = Sheets(Resolver(agreements, catalog), OPERATOR)
     by_track: dict[str, dict[Group, tuple[int, int]]] = defaultdict(dict)
     for group, value in groups.items():
         by_track[group[0]][group] = value
     for isrc, track_groups in sorted(by_track.items()):
-        track = _split_track(isrc, track_groups, sheets)
-        in_key_order = _difference(track.desired(), {})
+        track = split_track(isrc, track_groups, sheets)
+        in_key_order = difference(track.desired(), {})
         assert sum(leg.units for leg in in_key_order) == 0
         if all(group[1] for group in track_groups):
             assert track.legs() == in_key_order

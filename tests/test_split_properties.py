@@ -23,12 +23,16 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from ledger.services.imports import import_file
+from ledger.domain import accounts
+from ledger.domain.money import Money, total
+from ledger.domain.periods import Period
+from ledger.services import documents
 from ledger.services.splits import run_split
-from ledger.store import accounts, documents, journal
 from ledger.store import settings as ledger_settings
+from ledger.store import verify
 from ledger.store.db import Database
 from tests import fixtures_revenue as fx
+from tests.adapters import import_file
 
 ROLES = ("producer", "curator", "model_vendor", "training_data_licensor", "artist")
 PARTIES = ("p0", "p1", "p2", "p3")
@@ -118,8 +122,8 @@ def scenarios(draw: st.DrawFn) -> tuple[str, str | None, list[tuple[str, ...]]]:
     return "\n".join(catalog) + "\n", text, rows
 
 
-def _sum(tb: journal.TrialBalance, prefix: str) -> Decimal:
-    return sum((r.balance for r in tb.rows if r.account.startswith(prefix)), Decimal(0))
+def _sum(tb: verify.TrialBalance, prefix: str) -> Money:
+    return total((r.balance for r in tb.rows if r.account.startswith(prefix)), "USD")
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,31 +147,31 @@ def test_earnings_plus_fees_plus_suspense_equal_imported_revenue(
                     s, fx.write_distrokid(work / "revenue.tsv", rows), period="2026-10"
                 )
             with db.write() as s:
-                result = run_split(s, "2026-10")
+                result = run_split(s, Period(2026, 10))
             with db.read() as s:
-                tb = journal.trial_balance(s)
-                journal.verify(s)
+                tb = verify.trial_balance(s)
+                verify.verify(s)
             # the file's own total, line by line, exactly
-            assert imported.ledger_total == sum((Decimal(r[13]) for r in rows), Decimal(0))
+            assert imported.ledger_total == Money.of(
+                sum((Decimal(r[13]) for r in rows), Decimal(0)), "USD"
+            )
             assert tb.balanced, tb.totals
             assert _sum(tb, "receivable:") == imported.ledger_total
-            assert _sum(tb, accounts.UNDISTRIBUTED) == 0
+            assert _sum(tb, accounts.UNDISTRIBUTED) == Money.zero("USD")
             owed = _sum(tb, "payable:") + _sum(tb, "income:") + _sum(tb, accounts.SUSPENSE)
             assert -owed == imported.ledger_total
             # the run's own account of it agrees
             # (its changes include the suspense account for revenue no agreement covers)
-            held = sum(
-                (c.net for c in result.changes if c.account == accounts.SUSPENSE), Decimal(0)
-            )
+            held = total((c.net for c in result.changes if c.account == accounts.SUSPENSE), "USD")
             assert held == result.suspense
-            assert sum((c.net for c in result.changes), Decimal(0)) == result.revenue
+            assert total((c.net for c in result.changes), "USD") == result.revenue
             assert result.revenue + imported.suspense_amount == imported.ledger_total
             event(
                 f"split groups: {min(result.groups, 3)}+, held in suspense: {bool(result.suspense)}"
             )
-            event(f"fees to the operator: {_sum(tb, accounts.FEES) != 0}")
+            event(f"fees to the operator: {bool(_sum(tb, accounts.FEES))}")
             with db.write() as s:
-                assert run_split(s, "2026-10").unchanged
+                assert run_split(s, Period(2026, 10)).unchanged
         finally:
             db.dispose()
     finally:

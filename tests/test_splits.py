@@ -18,18 +18,26 @@ import pytest
 from sqlalchemy import select, text
 from sqlmodel import Session
 
+from ledger.domain import accounts
 from ledger.domain.errors import Conflict, PeriodClosed
+from ledger.domain.money import total
+from ledger.domain.periods import Period
+from ledger.services import documents
 from ledger.services.balances import PartyBalance, balances
-from ledger.services.imports import ImportSummary, import_file
+from ledger.services.imports import ImportSummary
 from ledger.services.payouts import pay
 from ledger.services.splits import SplitResult, run_split
-from ledger.store import accounts, documents, journal
+from ledger.store import periods as period_store
 from ledger.store.db import Database
 from ledger.store.models import Payout, SplitRun
 from tests import fixtures_revenue as fx
-from tests.test_imports import account_balance, assert_books_sound, table_counts
+from tests.adapters import import_file, month
+from tests.test_imports import account_balance, assert_books_sound, table_counts, usd
 
 D = Decimal
+OCT = Period(2026, 10)
+NOV = Period(2026, 11)
+ZERO = usd("0")
 T1 = "QZAAA2600001"  # "Hook Line": covered by the agreement
 T2 = "QZAAA2600002"  # "B-Side": in the catalog, no agreement yet
 
@@ -107,7 +115,7 @@ def setup_ledger(db: Database, *, with_agreement: bool = True) -> None:
         documents.load_catalog(s, CATALOG, "catalog.yaml")
         if with_agreement:
             documents.load_agreements(s, agreement(), "hook-line.yaml")
-        documents.load_attribution(s, ATTRIBUTION, "attribution.csv", "2026-10")
+        documents.load_attribution(s, ATTRIBUTION, "attribution.csv", OCT)
 
 
 def import_rows(
@@ -119,7 +127,7 @@ def import_rows(
 
 def split(db: Database, period: str = "2026-10", *, dry_run: bool = False) -> SplitResult:
     with db.write() as s:
-        return run_split(s, period, dry_run=dry_run)
+        return run_split(s, Period.parse(period), dry_run=dry_run)
 
 
 def entry_column(s: Session, column: str, where: str, value: str) -> list[str]:
@@ -130,7 +138,7 @@ def entry_column(s: Session, column: str, where: str, value: str) -> list[str]:
 
 def party_balances(db: Database, period: str | None = None) -> dict[str, PartyBalance]:
     with db.read() as s:
-        return {b.party_id: b for b in balances(s, period=period)}
+        return {b.party_id: b for b in balances(s, period=month(period))}
 
 
 @dataclass(frozen=True)
@@ -177,13 +185,13 @@ EXPECTED = {
     "lic-b": Expected("110.007", "18.60119", "0", "0", "91.40581"),
     "vendor": Expected("21.0014", "0", "0", "21.00", "0.0014"),
 }
-INCOME_FEES = D("165.0105")
+INCOME_FEES = usd("165.0105")
 
 
 def run_worked_example(db: Database, tmp_path: Path) -> SplitResult:
     setup_ledger(db)
     imported = import_rows(db, tmp_path / "october.tsv", OCTOBER)
-    assert imported.ledger_total == D("1100.07")
+    assert imported.ledger_total == usd("1100.07")
     return split(db)
 
 
@@ -191,52 +199,52 @@ def test_worked_example_fees_pool_by_attribution_capped_vendor_fee_advance_payou
     database: Database, tmp_path: Path
 ) -> None:
     result = run_worked_example(database, tmp_path)
-    assert result.revenue == D("1100.07") and result.suspense == 0
-    assert result.recoupments == (("prod", D("100.00")),)
+    assert result.revenue == usd("1100.07") and result.suspense == ZERO
+    assert result.recoupments == (("prod", usd("100.00")),)
     net = {c.party_id: c.net for c in result.changes}
     assert net == {
-        "income:fees": D("165.0105"),
-        "prod": D("365.62324"),
-        "cur": D("274.21743"),
-        "lic-a": D("182.81162"),
-        "lic-b": D("91.40581"),
-        "vendor": D("21.0014"),
+        "income:fees": usd("165.0105"),
+        "prod": usd("365.62324"),
+        "cur": usd("274.21743"),
+        "lic-a": usd("182.81162"),
+        "lic-b": usd("91.40581"),
+        "vendor": usd("21.0014"),
     }
-    assert sum(net.values()) == D("1100.07")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == 0
+    assert total(net.values(), "USD") == usd("1100.07")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == ZERO
     assert account_balance(database, accounts.FEES) == -INCOME_FEES
-    assert account_balance(database, accounts.advance("prod")) == 0  # fully recouped
+    assert account_balance(database, accounts.advance("prod")) == ZERO  # fully recouped
 
     with database.write() as s:
-        paid = pay(s, "2026-10")
+        paid = pay(s, OCT)
     lines = {x.party_id: x for x in paid.lines}
-    assert paid.total_paid == D("265.62") + D("182.81") + D("21.00")
-    assert lines["cur"].paid == 0 and lines["cur"].reason.startswith("below threshold of 300")
-    assert lines["lic-b"].paid == 0 and lines["lic-b"].carried == D("91.40581")
-    assert lines["prod"].carried == D("0.00324")
+    assert paid.total_paid == usd("265.62") + usd("182.81") + usd("21.00")
+    assert lines["cur"].paid == ZERO and lines["cur"].reason.startswith("below threshold of 300")
+    assert lines["lic-b"].paid == ZERO and lines["lic-b"].carried == usd("91.40581")
+    assert lines["prod"].carried == usd("0.00324")
 
     got = party_balances(database, "2026-10")
     assert set(got) == set(EXPECTED)
     for party, e in EXPECTED.items():
         b = got[party]
         assert (b.opening, b.earned, b.fees, b.recouped, b.paid, b.closing) == (
-            D(0),
-            D(e.earned),
-            D(e.fees),
-            D(e.recouped),
-            D(e.paid),
-            D(e.closing),
+            ZERO,
+            usd(e.earned),
+            usd(e.fees),
+            usd(e.recouped),
+            usd(e.paid),
+            usd(e.closing),
         ), party
-        assert b.check() and b.advance_outstanding == 0
+        assert b.check() and b.advance_outstanding == ZERO
     # the bank paid the advance and the payouts: 100.00 + 469.43
-    assert account_balance(database, accounts.BANK) == D("-569.43")
+    assert account_balance(database, accounts.BANK) == usd("-569.43")
     assert_books_sound(database)
 
     # a second payout run posts nothing new: what is left is below a cent or a threshold
     before = table_counts(database)
     with database.write() as s:
-        again = pay(s, "2026-10")
-    assert again.total_paid == 0 and table_counts(database) == before
+        again = pay(s, OCT)
+    assert again.total_paid == ZERO and table_counts(database) == before
 
 
 def test_postings_trace_to_agreement_version_rule_and_run(
@@ -245,7 +253,7 @@ def test_postings_trace_to_agreement_version_rule_and_run(
     result = run_worked_example(database, tmp_path)
     with database.read() as s:
         run = s.get(SplitRun, result.run_id)
-        assert run is not None and run.period == "2026-10" and run.posted_in == "2026-10"
+        assert run is not None and run.period == OCT and run.posted_in == OCT
         refs = set(
             s.execute(
                 text(
@@ -286,12 +294,12 @@ def test_late_file_posts_only_the_difference_and_dry_run_previews_it(
     )
     import_rows(database, tmp_path / "late.tsv", late)
     delta = {
-        "income:fees": D("1.50"),
-        "vendor": D("0.20"),
-        "prod": D("3.32"),
-        "cur": D("2.49"),
-        "lic-a": D("1.66"),
-        "lic-b": D("0.83"),
+        "income:fees": usd("1.50"),
+        "vendor": usd("0.20"),
+        "prod": usd("3.32"),
+        "cur": usd("2.49"),
+        "lic-a": usd("1.66"),
+        "lic-b": usd("0.83"),
     }
     before = table_counts(database)
     preview = split(database, dry_run=True)
@@ -302,14 +310,14 @@ def test_late_file_posts_only_the_difference_and_dry_run_previews_it(
     rerun = split(database)
     assert {c.party_id: c.net for c in rerun.changes} == delta
     prod = next(c for c in rerun.changes if c.party_id == "prod")
-    assert (prod.earned, prod.fees) == (D("4.00"), D("0.68"))
+    assert (prod.earned, prod.fees) == (usd("4.00"), usd("0.68"))
     assert rerun.adjusts_run_id == first.run_id and rerun.run_id != first.run_id
     with database.read() as s:
         kinds = set(entry_column(s, "kind", "source_ref", "split:2026-10"))
     assert kinds == {"split", "adjustment"}
     got = party_balances(database, "2026-10")
-    assert got["prod"].earned == D("444.028") and got["prod"].fees == D("75.08476")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == 0
+    assert got["prod"].earned == usd("444.028") and got["prod"].fees == usd("75.08476")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == ZERO
     assert split(database).unchanged  # and now nothing more
     assert_books_sound(database)
 
@@ -326,17 +334,17 @@ def test_corrected_agreement_version_posts_only_the_difference(
     assert rerun.adjusts_run_id == first.run_id
     # every leg now names v2, so the others' legs move from v1 to v2 with a net change of 0
     assert {c.party_id: c.net for c in rerun.changes if c.net} == {
-        "prod": D("91.40581"),
-        "cur": D("-91.40581"),
+        "prod": usd("91.40581"),
+        "cur": usd("-91.40581"),
     }
     got = party_balances(database, "2026-10")
     # prod: earned 10% of 1100.07 more = 550.035; fees 10% of 170 + 16 + 0.0119 = 186.0119 more = 93.00595
-    assert got["prod"].earned == D("550.035") and got["prod"].fees == D("93.00595")
-    assert got["cur"].earned == D("220.014") and got["cur"].fees == D("37.20238")
+    assert got["prod"].earned == usd("550.035") and got["prod"].fees == usd("93.00595")
+    assert got["cur"].earned == usd("220.014") and got["cur"].fees == usd("37.20238")
     assert (
-        account_balance(database, accounts.advance("prod")) == 0
+        account_balance(database, accounts.advance("prod")) == ZERO
     )  # the advance was not paid twice
-    assert account_balance(database, accounts.BANK) == D("-100.00")
+    assert account_balance(database, accounts.BANK) == usd("-100.00")
     assert_books_sound(database)
 
 
@@ -364,12 +372,12 @@ def test_per_unit_fee_counts_only_the_streams_of_revenue_being_split(
     # as Apple Music in the worked example: voice 0.001 * 1000 = 1.00 (the cap, 2.00, not
     # reached); with the held line's 100000 streams it would wrongly be min(101.00, 2.00)
     assert {c.party_id: c.net for c in result.changes} == {
-        "income:fees": D("15.00"),
-        "vendor": D("1.00"),
-        "prod": D("33.60"),
-        "cur": D("25.20"),
-        "lic-a": D("16.80"),
-        "lic-b": D("8.40"),
+        "income:fees": usd("15.00"),
+        "vendor": usd("1.00"),
+        "prod": usd("33.60"),
+        "cur": usd("25.20"),
+        "lic-a": usd("16.80"),
+        "lic-b": usd("8.40"),
     }
 
 
@@ -380,19 +388,21 @@ def test_revenue_without_agreement_is_held_in_suspense_until_one_exists(
     rows = (*OCTOBER, fx.distrokid_row(store="Spotify", isrc=T2, quantity="500", earnings="5.00"))
     import_rows(database, tmp_path / "october.tsv", rows)
     first = split(database)
-    assert first.suspense == D("5.00") and first.problems and T2 in first.problems[0]
-    assert account_balance(database, accounts.SUSPENSE) == D("-5.00")
-    assert account_balance(database, accounts.UNDISTRIBUTED) == 0
+    assert first.suspense == usd("5.00") and first.problems and T2 in first.problems[0]
+    assert account_balance(database, accounts.SUSPENSE) == usd("-5.00")
+    assert account_balance(database, accounts.UNDISTRIBUTED) == ZERO
     with database.write() as s:
         documents.load_agreements(s, B_SIDE, "b-side.yaml")
     rerun = split(database)
-    assert rerun.suspense == 0
+    assert rerun.suspense == ZERO
     assert {c.party_id: c.net for c in rerun.changes} == {
-        "prod": D("5.00"),
-        "suspense:revenue": D("-5.00"),
+        "prod": usd("5.00"),
+        "suspense:revenue": usd("-5.00"),
     }
-    assert account_balance(database, accounts.SUSPENSE) == 0
-    assert party_balances(database)["prod"].closing == D("365.62324") + D("5.00") - D("100.00")
+    assert account_balance(database, accounts.SUSPENSE) == ZERO
+    assert party_balances(database)["prod"].closing == (
+        usd("365.62324") + usd("5.00") - usd("100.00")
+    )
     assert_books_sound(database)
 
 
@@ -408,8 +418,8 @@ def test_split_of_the_next_month_with_the_advance_agreement_still_in_force(  # Q
     import_rows(database, tmp_path / "november.tsv", nov, period="2026-11")
     result = split(database, "2026-11")
     # same as Apple Music in October: prod earned 40.00, fees 6.40
-    assert {c.party_id: c.net for c in result.changes}["prod"] == D("33.60")
-    assert account_balance(database, accounts.BANK) == D("-100.00")  # one advance, not two
+    assert {c.party_id: c.net for c in result.changes}["prod"] == usd("33.60")
+    assert account_balance(database, accounts.BANK) == usd("-100.00")  # one advance, not two
     assert_books_sound(database)
 
 
@@ -418,15 +428,15 @@ def test_rerun_for_a_closed_period_lands_in_the_next_open_period(
 ) -> None:
     first = run_worked_example(database, tmp_path)
     with database.write() as s:
-        journal.close_period(s, "2026-10")
+        period_store.close(s, OCT)
     with database.write() as s:
         documents.load_agreements(s, agreement(2, "50%", "20%"), "hook-line-v2.yaml")
     rerun = split(database)
-    assert rerun.posted_in == "2026-11" and rerun.adjusts_run_id == first.run_id
+    assert rerun.posted_in == NOV and rerun.adjusts_run_id == first.run_id
     with database.read() as s:
         periods = set(entry_column(s, "period", "kind", "adjustment"))
     assert periods == {"2026-11"}
-    assert party_balances(database, "2026-11")["prod"].opening == D("365.62324") - D("100.00")
+    assert party_balances(database, "2026-11")["prod"].opening == usd("365.62324") - usd("100.00")
     assert_books_sound(database)
 
 
@@ -441,23 +451,23 @@ def test_rerun_for_a_closed_period_without_advances_lands_in_the_next_open_perio
     import_rows(database, tmp_path / "october.tsv", rows)
     first = split(database)
     with database.write() as s:
-        journal.close_period(s, "2026-10")
+        period_store.close(s, OCT)
     half = B_SIDE.replace("version: 1", "version: 2").replace(
         "share: 100%}", "share: 50%}\n          - {party: label, role: label, share: remaining}"
     )
     with database.write() as s:
         documents.load_agreements(s, half, "b-side-v2.yaml")
     rerun = split(database)
-    assert rerun.posted_in == "2026-11" and rerun.adjusts_run_id == first.run_id
+    assert rerun.posted_in == NOV and rerun.adjusts_run_id == first.run_id
     assert {c.party_id: c.net for c in rerun.changes} == {
-        "prod": D("-2.50"),
-        "income:share": D("2.50"),
+        "prod": usd("-2.50"),
+        "income:share": usd("2.50"),
     }
     got = party_balances(database, "2026-11")["prod"]
     assert (got.opening, got.other + got.earned - got.fees, got.closing) == (
-        D("5.00"),
-        D("-2.50"),
-        D("2.50"),
+        usd("5.00"),
+        usd("-2.50"),
+        usd("2.50"),
     )
     with database.read() as s:
         assert entry_column(s, "period", "kind", "adjustment") == ["2026-11"]
@@ -469,17 +479,17 @@ def test_payout_rounds_down_to_the_cent_and_respects_thresholds(
 ) -> None:
     run_worked_example(database, tmp_path)
     with database.read() as s:
-        preview = pay(s, "2026-10", dry_run=True)
+        preview = pay(s, OCT, dry_run=True)
     assert {x.party_id: x.paid for x in preview.lines} == {
-        "prod": D("265.62"),
-        "cur": D("0"),
-        "lic-a": D("182.81"),
-        "lic-b": D("0"),
-        "vendor": D("21.00"),
+        "prod": usd("265.62"),
+        "cur": usd("0"),
+        "lic-a": usd("182.81"),
+        "lic-b": usd("0"),
+        "vendor": usd("21.00"),
     }
     assert all(x.paid + x.carried == x.balance for x in preview.lines)
     with database.write() as s:
-        pay(s, "2026-10")
+        pay(s, OCT)
     with database.read() as s:
         payouts = {p.party_id: p.amount for p in s.scalars(select(Payout))}
     assert payouts == {"prod": D("265.62"), "lic-a": D("182.81"), "vendor": D("21.00")}
@@ -488,17 +498,17 @@ def test_payout_rounds_down_to_the_cent_and_respects_thresholds(
 def test_closing_periods_in_order_and_no_posting_after(database: Database, tmp_path: Path) -> None:
     run_worked_example(database, tmp_path)
     with database.write() as s:
-        journal.ensure_period(s, "2026-11")
+        period_store.ensure(s, NOV)
     with pytest.raises(Conflict, match="2026-10"), database.write() as s:
-        journal.close_period(s, "2026-11")  # October is still open
+        period_store.close(s, NOV)  # October is still open
     with database.write() as s:
-        journal.close_period(s, "2026-10")
+        period_store.close(s, OCT)
     with pytest.raises(PeriodClosed), database.write() as s:
-        journal.close_period(s, "2026-10")
+        period_store.close(s, OCT)
     # a payout for the closed month lands in the next open one
     with database.write() as s:
-        paid = pay(s, "2026-10")
-    assert paid.posted_in == "2026-11"
+        paid = pay(s, OCT)
+    assert paid.posted_in == NOV
     with pytest.raises(PeriodClosed):
         import_rows(database, tmp_path / "more.tsv", OCTOBER[:1])
     assert_books_sound(database)
@@ -538,11 +548,11 @@ def test_an_advance_is_recouped_across_periods_until_fully_recouped(
         documents.load_agreements(s, LAUNCH_THEN_ONGOING, "deals.yaml")
     september = (fx.distrokid_row(sale_month="2026-09", isrc=T2, earnings="10.00"),)
     import_rows(database, tmp_path / "september.tsv", september, period="2026-09")
-    assert split(database, "2026-09").recoupments == (("prod", D("10.00")),)  # 90.00 to go
+    assert split(database, "2026-09").recoupments == (("prod", usd("10.00")),)  # 90.00 to go
     october = (fx.distrokid_row(isrc=T2, earnings="500.00"),)
     import_rows(database, tmp_path / "october.tsv", october)
-    assert split(database).recoupments == (("prod", D("90.00")),)
-    assert account_balance(database, accounts.advance("prod")) == 0
+    assert split(database).recoupments == (("prod", usd("90.00")),)
+    assert account_balance(database, accounts.advance("prod")) == ZERO
     with database.write() as s:
-        paid = pay(s, "2026-10")
-    assert {x.party_id: x.paid for x in paid.lines}["prod"] == D("410.00")  # 510.00 - 100.00
+        paid = pay(s, OCT)
+    assert {x.party_id: x.paid for x in paid.lines}["prod"] == usd("410.00")  # 510.00 - 100.00

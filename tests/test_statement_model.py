@@ -8,6 +8,7 @@ threshold, a long statement) are imported by the PDF and CSV tests too.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
@@ -16,7 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.domain.money import currency, parse_share
+from ledger.domain.money import Money, currency, parse_share, total
+from ledger.domain.periods import Period
 from ledger.domain.statement import (
     Movement,
     Operator,
@@ -26,7 +28,6 @@ from ledger.domain.statement import (
     StatementMismatch,
     Summary,
     display_column,
-    exact_sum,
     reconcile,
     round_display,
     totals_by_source,
@@ -36,6 +37,17 @@ from ledger.domain.statement import (
 )
 
 D = Decimal
+
+
+def usd(amount: str | Decimal) -> Money:
+    return Money.of(amount, "USD")
+
+
+def dsum(amounts: Iterable[Money]) -> Decimal:
+    """The plain Decimal sum of the amounts (independent of the helpers under test)."""
+    return sum((m.amount for m in amounts), D(0))
+
+
 OPERATOR = Operator(
     name="Rust Label Ltd",
     ids=(("DPID", "PADPIDA2026101501X"), ("Company no.", "12345678")),
@@ -63,21 +75,23 @@ def build_statement(
     """A statement whose summary is derived from its parts the way the service does it:
     pay the closing balance rounded down to the minor unit when it reaches the threshold
     and no advance is unrecouped; otherwise carry it all forward with the reason."""
-    earned = exact_sum([*(ln.amount for ln in lines), *(m.amount for m in adjustments)])
-    fee = exact_sum(m.amount for m in fees)
-    recouped = exact_sum(m.amount for m in recoupments)
-    paid = exact_sum(m.amount for m in payments)
-    closing = opening + earned - fee - recouped - paid
+    earned = total([*(ln.amount for ln in lines), *(m.amount for m in adjustments)], code)
+    fee = total((m.amount for m in fees), code)
+    recouped = total((m.amount for m in recoupments), code)
+    paid = total((m.amount for m in payments), code)
+    closing = Money(opening, code) + earned - fee - recouped - paid
     reason: str | None
     if unrecouped is not None:
-        payable, reason = D(0), f"advance not yet recouped ({unrecouped:,.2f} remaining)"
-    elif closing < threshold:
-        payable, reason = D(0), f"below threshold of {threshold:.2f} {code}"
+        payable = Money.zero(code)
+        reason = f"advance not yet recouped ({unrecouped:,.2f} remaining)"
+    elif closing < Money(threshold, code):
+        payable, reason = Money.zero(code), f"below threshold of {threshold:.2f} {code}"
     else:
-        payable = closing.quantize(currency(code).minor, rounding=ROUND_DOWN)
+        minor = currency(code).minor
+        payable = Money(closing.amount.quantize(minor, rounding=ROUND_DOWN), code)
         reason = "remainder below one minor unit" if payable != closing else None
     summary = Summary(
-        opening=opening,
+        opening=Money(opening, code),
         earned=earned,
         fees=fee,
         recouped=recouped,
@@ -90,7 +104,7 @@ def build_statement(
     return Statement(
         operator=OPERATOR,
         party=party,
-        period="2026-10",
+        period=Period(2026, 10),
         currency=code,
         summary=summary,
         lines=tuple(lines),
@@ -118,6 +132,7 @@ def line(
     share: str = "1/4",
     rule: str = "wmw-split@2#producer",
     weight: Fraction | None = None,
+    code: str = "USD",
 ) -> StatementLine:
     return StatementLine(
         isrc=isrc,
@@ -130,7 +145,7 @@ def line(
         territory=territory,
         usage=usage,
         quantity=quantity,
-        amount=D(amount),
+        amount=Money.of(amount, code),
     )
 
 
@@ -229,7 +244,7 @@ def producer_statement() -> Statement:
                 "2026-10-20",
                 "correction",
                 "September Deezer line re-attributed",
-                D("31.2500000000"),
+                usd("31.2500000000"),
             ),
         ),
         fees=(
@@ -237,12 +252,15 @@ def producer_statement() -> Statement:
                 "2026-10-31",
                 "distribution_fee",
                 "Distribution fee 1% of earnings",
-                D("1089.3600000000"),
+                usd("1089.3600000000"),
             ),
         ),
         payments=(
             Movement(
-                "2026-10-15", "payment", "Payment for September 2026 (SEPA)", D("1200.0000000000")
+                "2026-10-15",
+                "payment",
+                "Payment for September 2026 (SEPA)",
+                usd("1200.0000000000"),
             ),
         ),
     )
@@ -295,6 +313,7 @@ def cjk_statement() -> Statement:
             role="curator",
             share="10%",
             rule="yamada-curation@1#curator",
+            code="JPY",
         ),
         line(
             "JPX0A2600001",
@@ -307,6 +326,7 @@ def cjk_statement() -> Statement:
             role="curator",
             share="10%",
             rule="yamada-curation@1#curator",
+            code="JPY",
         ),
     ]
     return build_statement(party, lines, code="JPY", threshold=D(5000))
@@ -377,7 +397,7 @@ def long_statement(n_tracks: int = 40) -> Statement:
                 "2026-10-31",
                 "recoupment",
                 "Advance of 2025-01 recouped from earnings",
-                D("4000.0000000000"),
+                usd("4000.0000000000"),
             ),
         ),
     )
@@ -413,13 +433,13 @@ def test_totals_are_exact_sums_of_lines() -> None:
         (totals_by_usage(lines), "usage"),
     ):
         assert {t.key for t in totals} == {getattr(ln, key) for ln in lines}
-        for total in totals:
-            members = [ln for ln in lines if getattr(ln, key) == total.key]
-            assert total.amount == sum((ln.amount for ln in members), D(0))
-            assert total.quantity == sum(ln.quantity for ln in members)
-        assert sum((t.amount for t in totals), D(0)) == sum((ln.amount for ln in lines), D(0))
+        for group in totals:
+            members = [ln for ln in lines if getattr(ln, key) == group.key]
+            assert group.amount == usd(dsum(ln.amount for ln in members))
+            assert group.quantity == sum(ln.quantity for ln in members)
+        assert dsum(t.amount for t in totals) == dsum(ln.amount for ln in lines)
     spotify = next(t for t in totals_by_source(lines) if t.key == "Spotify")
-    assert spotify.amount == D("76906.6688004453")
+    assert spotify.amount == usd("76906.6688004453")
 
 
 def test_totals_do_not_depend_on_line_order() -> None:
@@ -436,7 +456,7 @@ def test_track_rows_keep_each_role_and_rule_apart() -> None:
         ("curator", "wmw-split@2#curator-assist"),
         ("producer", "wmw-split@2#producer"),
     ]
-    assert wmw[1].amount == D("104736.3968004453")
+    assert wmw[1].amount == usd("104736.3968004453")
     assert wmw[1].quantity == 18_204_331 + 6_120_004 + 4_002_113 + 2_500_000 + 812
 
 
@@ -447,7 +467,7 @@ def test_licensor_rows_carry_the_attribution_weight() -> None:
 
 def test_a_summary_that_does_not_add_up_is_refused() -> None:
     statement = producer_statement()
-    wrong = replace(statement.summary, earned=statement.summary.earned + D("0.0000000001"))
+    wrong = replace(statement.summary, earned=statement.summary.earned + usd("0.0000000001"))
     with pytest.raises(StatementMismatch, match=r"summary\.earned"):
         replace(statement, summary=wrong)
 
@@ -456,7 +476,9 @@ def test_a_payable_amount_with_sub_cent_digits_is_refused() -> None:
     statement = producer_statement()
     s = statement.summary
     wrong = replace(
-        s, payable_now=s.payable_now + D("0.001"), carried_forward=s.carried_forward - D("0.001")
+        s,
+        payable_now=s.payable_now + usd("0.001"),
+        carried_forward=s.carried_forward - usd("0.001"),
     )
     with pytest.raises(StatementMismatch, match="minor units"):
         replace(statement, summary=wrong)
@@ -470,23 +492,23 @@ def test_a_float_amount_is_refused() -> None:
 
 
 def test_display_rounding_adds_a_rounding_line_when_needed() -> None:
-    column = display_column([D("0.005"), D("0.005"), D("0.005")], "USD")
+    column = display_column([usd("0.005"), usd("0.005"), usd("0.005")], "USD")
     # Each row rounds half-even to 0.00; the exact total 0.015 rounds to 0.02.
-    assert column.rows == (D("0.00"), D("0.00"), D("0.00"))
-    assert column.total == D("0.02")
-    assert column.rounding == D("0.02")
+    assert column.rows == (usd("0.00"), usd("0.00"), usd("0.00"))
+    assert column.total == usd("0.02")
+    assert column.rounding == usd("0.02")
 
 
 def test_display_rounding_is_silent_when_the_rows_add_up() -> None:
-    column = display_column([D("1.004"), D("2.001")], "USD")
-    assert column.rows == (D("1.00"), D("2.00"))
-    assert column.rounding == 0
-    assert column.total == D("3.00")
+    column = display_column([usd("1.004"), usd("2.001")], "USD")
+    assert column.rows == (usd("1.00"), usd("2.00"))
+    assert column.rounding == Money.zero("USD")
+    assert column.total == usd("3.00")
 
 
 def test_display_rounding_follows_the_currency() -> None:
-    assert display_column([D("1234.5")], "JPY").total == D("1234")
-    assert round_display(D("1.2345"), "KWD") == D("1.234")
+    assert display_column([Money.of("1234.5", "JPY")], "JPY").total == Money.of("1234", "JPY")
+    assert round_display(Money.of("1.2345", "KWD")) == Money.of("1.234", "KWD")
 
 
 amounts = st.decimals(
@@ -500,25 +522,26 @@ amounts = st.decimals(
 
 @given(st.lists(amounts, max_size=40), st.sampled_from(["USD", "JPY", "KWD", "EUR"]))
 def test_displayed_column_always_adds_up(values: list[Decimal], code: str) -> None:
-    column = display_column(values, code)
+    column = display_column([Money(v, code) for v in values], code)
     minor = currency(code).minor
-    assert sum(column.rows, D(0)) + column.rounding == column.total
-    assert abs(column.total - sum(values, D(0))) <= minor / 2
-    for shown, exact in zip(column.rows, values, strict=True):
+    assert {m.currency for m in (*column.rows, column.rounding, column.total)} == {code}
+    rows = [m.amount for m in column.rows]
+    rounding, shown_total = column.rounding.amount, column.total.amount
+    assert sum(rows, D(0)) + rounding == shown_total
+    assert abs(shown_total - sum(values, D(0))) <= minor / 2
+    for shown, exact in zip(rows, values, strict=True):
         assert abs(shown - exact) <= minor / 2
         assert shown == shown.quantize(minor)
-    assert column.rounding == column.rounding.quantize(minor)
-    assert abs(column.rounding) <= minor / 2 * (len(values) + 1)
+    assert rounding == rounding.quantize(minor)
+    assert abs(rounding) <= minor / 2 * (len(values) + 1)
 
 
 @given(st.lists(amounts, min_size=1, max_size=10))
 def test_a_walk_column_adds_up_to_its_given_total(values: list[Decimal]) -> None:
     exact_total = sum(values, D(0))
-    column = display_column(values, "USD", total=exact_total)
+    column = display_column([usd(v) for v in values], "USD", total_of=usd(exact_total))
     assert (
-        sum(column.rows, D(0)) + column.rounding
-        == column.total
-        == round_display(exact_total, "USD")
+        usd(dsum(column.rows)) + column.rounding == column.total == round_display(usd(exact_total))
     )
 
 
@@ -537,7 +560,7 @@ line_strategy = st.builds(
 
 @given(st.lists(line_strategy, max_size=30))
 def test_every_breakdown_sums_to_the_lines(lines: list[StatementLine]) -> None:
-    exact = sum((ln.amount for ln in lines), D(0))
+    exact = dsum(ln.amount for ln in lines)
     units = sum(ln.quantity for ln in lines)
     for totals in (
         totals_by_source(lines),
@@ -545,6 +568,7 @@ def test_every_breakdown_sums_to_the_lines(lines: list[StatementLine]) -> None:
         totals_by_usage(lines),
         totals_by_track(lines),
     ):
-        assert sum((t.amount for t in totals), D(0)) == exact
+        assert all(t.amount.currency == "USD" for t in totals)
+        assert dsum(t.amount for t in totals) == exact
         assert sum(t.quantity for t in totals) == units
     assert totals_by_source(lines) == totals_by_source(list(reversed(lines)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import text
 from ledger.domain.errors import NotFound
 from ledger.services import trace
 from ledger.store.db import Database
+from tests.test_imports import usd
 from tests.test_splits import run_worked_example
 
 
@@ -38,7 +38,7 @@ def test_a_holders_share_traces_to_the_line_it_was_split_from(
     assert result.entry_kind == "split"
     assert result.rule_ref and "@v1#" in result.rule_ref
     assert [(line.filename, line.line_no) for line in result.lines] == [("october.tsv", 2)]
-    assert result.lines_total == Decimal("1000.00")
+    assert result.lines_total == usd("1000.00")
 
 
 def test_a_holders_part_of_the_fees_traces_to_every_line_of_the_track(
@@ -50,7 +50,7 @@ def test_a_holders_part_of_the_fees_traces_to_every_line_of_the_track(
         result = trace.trace_posting(s, pid)
     assert result.source is None
     assert sorted(line.line_no for line in result.lines) == [2, 3, 4]
-    assert result.lines_total == Decimal("1100.07")
+    assert result.lines_total == usd("1100.07")
 
 
 def test_an_import_posting_traces_to_its_own_file_lines(database: Database, tmp_path: Path) -> None:

@@ -40,7 +40,6 @@ Scalars are read as the text the team wrote (never as YAML floats), so
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -189,9 +188,6 @@ class Catalog:
     def artists(self) -> frozenset[str]:
         """Display artists that have a track here."""
         return self._artists
-
-    def iter_tracks(self) -> Iterator[Track]:
-        return iter(self.tracks)
 
 
 # ---------------------------------------------------------------------------

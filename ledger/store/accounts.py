@@ -47,9 +47,6 @@ class AccountCache:
             assert account.id is not None
             self._ids[code] = account.id
 
-    def id_of(self, code: str) -> int:
-        return self._ids[code]
-
     def ids_and_parties(self) -> dict[str, tuple[int, bool]]:
         """Every known code's id and whether it is a party's account (for hot loops)."""
         if len(self._with_party) != len(self._ids):
