@@ -6,10 +6,8 @@ with no chance to clean up. PostgreSQL's atomicity on a dropped connection is
 the server's own guarantee; the property under test here is that the import is
 one transaction, which the same code path gives on both backends.
 
-The importing process runs with a small SQLite page cache (:data:`CHILD_CACHE_KIB`),
-so the pages of the uncommitted lines spill into the log while they are written:
-with the connection's usual 128 MiB cache they would stay in memory until the
-commit, and the log would only grow once the import is committed.
+An import holds its SQLite page cache small (ledger.store.bulk.small_page_cache),
+so the pages of the uncommitted lines spill into the log while they are written.
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ from tests import fixtures_revenue as fx
 from tests.test_imports import do_import, load_examples, table_counts
 
 REPO = Path(__file__).resolve().parent.parent
-CHILD_CACHE_KIB = 8192
-"""The importing process's SQLite page cache: small, so uncommitted pages reach the log."""
 
 pytestmark = pytest.mark.skipif(
     not Path("/proc/self/fdinfo").exists(), reason="needs /proc to watch the import's progress"
@@ -84,10 +80,7 @@ def _start_import(
     big = generate_dsr(tmp_path / "big.tsv", lines)
     rates = fx.write_rates(tmp_path / "rates.csv")
     argv = ["--db", url, "import", str(big), "--fx", str(rates)]
-    code = (
-        f"import ledger.store.db; ledger.store.db.SQLITE_CACHE_KIB = {CHILD_CACHE_KIB}\n"
-        f"from cli.main import main; raise SystemExit(main({argv!r}))"
-    )
+    code = f"from cli.main import main; raise SystemExit(main({argv!r}))"
     wal = db_path.with_name(db_path.name + "-wal")
     start = wal.stat().st_size if wal.exists() else 0
     proc = subprocess.Popen(

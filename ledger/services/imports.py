@@ -38,9 +38,9 @@ from ledger.domain.errors import Conflict, InputError, Problem
 from ledger.domain.fx import Rates, UnitConverter
 from ledger.domain.money import Money, to_text, units_to_parts, units_to_text
 from ledger.domain.periods import Period
-from ledger.parsers import ParsedFile
+from ledger.parsers import FileInfo, ParsedFile
 from ledger.store import journal, periods, settings
-from ledger.store.bulk import insert_rows
+from ledger.store.bulk import insert_rows, small_page_cache
 from ledger.store.journal import integrity_errors
 from ledger.store.models import RevenueImport, RevenueLine, SuspenseRelease, Track
 
@@ -110,6 +110,8 @@ LINE_COLUMNS = (
     "detail",
 )
 """A stored line's columns, as :func:`_plan` builds its rows (import and currency are constants)."""
+_EMPTY_IS_NULL = ("original_amount", "original_currency", "fx_rate", "suspense_reason", "detail")
+"""Line texts that are never empty: ``""`` stands for NULL (see ledger.store.bulk)."""
 
 
 @dataclass(slots=True)
@@ -172,10 +174,11 @@ def _plan(
         if ccy == ledger_ccy:
             ledger_units += units
             if original is None and original_ccy is None and rate is None:
-                original_text = rate_text = None
+                original_text = original_ccy = rate_text = ""
             else:  # the file converted the amount itself
-                original_text = None if original is None else to_text(original)
-                rate_text = None if rate is None else str(rate)
+                original_text = "" if original is None else to_text(original)
+                original_ccy = original_ccy or ""
+                rate_text = "" if rate is None else str(rate)
         else:
             converted += 1
             file_totals[ccy] = file_totals.get(ccy, 0) + units
@@ -220,10 +223,10 @@ def _plan(
                     whole,
                     frac,
                     original_text,
-                    original_ccy or None,
+                    original_ccy,
                     rate_text,
-                    reason or None,
-                    detail[:200] if detail else None,
+                    reason,
+                    detail[:200] if detail else "",
                 )
             )
             if len(rows) == _CHUNK:
@@ -257,7 +260,14 @@ class _LineStore:
         if not rows:
             return
         try:
-            insert_rows(self.session, "revenue_line", LINE_COLUMNS, rows, constants=self.constants)
+            insert_rows(
+                self.session,
+                "revenue_line",
+                LINE_COLUMNS,
+                rows,
+                constants=self.constants,
+                empty_is_null=_EMPTY_IS_NULL,
+            )
         except integrity_errors() as exc:  # pragma: no cover - the lines were checked
             raise Conflict(f"revenue lines refused by the database: {exc}") from None
 
@@ -320,8 +330,26 @@ def import_revenue(
         assert import_id is not None
         store = _LineStore(session, import_id, ledger_ccy)
     first_line = _max_id(session, "revenue_line") + 1
-    plan = _plan(parsed, ledger_ccy, rates, known, store, first_line)
+    with small_page_cache(session):
+        plan = _plan(parsed, ledger_ccy, rates, known, store, first_line)
+        return _conclude(
+            session, info, name, file_source, import_period, ledger_ccy, plan, earlier, import_id
+        )
 
+
+def _conclude(
+    session: Session,
+    info: FileInfo,
+    name: str,
+    file_source: str,
+    import_period: Period,
+    ledger_ccy: str,
+    plan: _Plan,
+    earlier: list[RevenueImport],
+    import_id: int | None,
+) -> ImportSummary:
+    """After the lines: the summary, and unless it is a dry run, the supersessions, the
+    import's entry and the import's record."""
     summary_totals = {c: Money.of_units(u, c) for c, u in sorted(plan.file_totals.items())}
     base: dict[str, Any] = dict(
         filename=name,

@@ -45,7 +45,7 @@ from ledger.domain.money import parts_to_units, units_to_parts
 from ledger.domain.periods import Period
 from ledger.store import periods
 from ledger.store.accounts import AccountCache
-from ledger.store.bulk import insert_rows
+from ledger.store.bulk import insert_rows, small_page_cache
 from ledger.store.models import Account, JournalEntry, LedgerHead, Posting
 
 POSTING_COLUMNS = (
@@ -160,11 +160,21 @@ def post_many(
     :class:`IdempotencyConflict` (bulk callers such as imports refuse duplicates
     before posting). Returns the number posted.
     """
+    with small_page_cache(session):
+        return _post_many(session, iter(drafts), chunk, max_legs, progress)
+
+
+def _post_many(
+    session: Session,
+    iterator: Iterator[EntryDraft],
+    chunk: int,
+    max_legs: int,
+    progress: Callable[[int], None] | None,
+) -> int:
     accounts = AccountCache(session)
     writer = _Writer(session, _head(session), accounts)
     open_periods: set[Period] = set()
     total = 0
-    iterator = iter(drafts)
     while True:
         batch = _batch(iterator, chunk, max_legs)
         if not batch:
