@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import codecs
 import gzip
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+
+from ledger.domain.money import Money
 
 # ---------------------------------------------------------------------------
 # Generic writer
@@ -588,3 +590,12 @@ RATES_CSV = "period,currency,rate\n2026-10,EUR,1.0812\n2026-10,GBP,1.2644\n2026-
 
 def write_rates(path: str | Path, text: str = RATES_CSV) -> Path:
     return write_text(path, text)
+
+
+def amounts(totals: Mapping[str, Money] | None) -> dict[str, Decimal]:
+    """A file's totals (Money per currency) as plain amounts, to compare with expectations."""
+    out = {}
+    for code, money in (totals or {}).items():
+        assert money.currency == code
+        out[code] = money.amount
+    return out

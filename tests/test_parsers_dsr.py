@@ -27,6 +27,7 @@ from tests.fixtures_revenue import (
     Summary,
     UgcUsage,
     Usage,
+    amounts,
     dsr_text,
     sample_dsr_us_text,
     write_sample_dsr_gb,
@@ -67,7 +68,7 @@ def test_us_sample_sums_to_its_summaries_net_revenue(tmp_path: Path) -> None:
     assert info.source == "StreamCo"
     assert info.period == "2026-10"
     assert info.reference == "SCQ-US-202610"
-    assert dict(info.declared_totals or {}) == EXPECTED_TOTALS["dsr_us"]
+    assert amounts(info.declared_totals) == EXPECTED_TOTALS["dsr_us"]
     assert totals(lines) == EXPECTED_TOTALS["dsr_us"]
     assert info.line_count == len(lines) == 7
     assert [ln.line_no for ln in lines] == [11, 12, 13, 16, 17, 20, 21]
@@ -251,12 +252,12 @@ def test_su03_lines_carry_their_own_revenue(tmp_path: Path) -> None:
         (Decimal("1.2345678901"), "GBP", "GB", 5000),
         (Decimal("0.5"), "EUR", "FR", 10),
     ]
-    assert dict(parsed.info.declared_totals or {}) == {
+    assert amounts(parsed.info.declared_totals) == {
         "USD": Decimal("100"),
         "GBP": Decimal("1.2345678901"),
         "EUR": Decimal("0.5"),
     }
-    assert totals(lines) == dict(parsed.info.totals)
+    assert totals(lines) == amounts(parsed.info.totals)
 
 
 def _mixed_text() -> str:
@@ -461,7 +462,7 @@ def test_lines_are_the_validated_content_even_if_the_file_changes_after(
     info = parsed.validate()
     path.write_text(sample_dsr_us_text().replace("\t21873.41\t", "\t1.00\t"))
     assert list(parsed) == expected
-    assert totals(expected) == dict(info.totals) == EXPECTED_TOTALS["dsr_us"]
+    assert totals(expected) == amounts(info.totals) == EXPECTED_TOTALS["dsr_us"]
 
 
 def test_missing_file_is_a_clean_error(tmp_path: Path) -> None:

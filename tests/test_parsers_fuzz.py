@@ -19,6 +19,7 @@ from ledger.domain.errors import InputError
 from ledger.parsers import USAGES, Mapping, open_revenue_file, parse_mapping
 from tests.fixtures_revenue import (
     MAPPING_YAML,
+    amounts,
     distrokid_text,
     mapped_text,
     sample_dsr_gb_text,
@@ -134,9 +135,9 @@ def _check_clean(path: Path, fmt: str, mapping: Mapping | None) -> None:
         assert isinstance(line.quantity, int)
         assert line.line_no >= 1
         sums[line.currency] = sums.get(line.currency, Decimal(0)) + line.amount
-    assert {k: v for k, v in sums.items()} == dict(info.totals)
+    assert {k: v for k, v in sums.items()} == amounts(info.totals)
     if info.declared_totals is not None:
-        assert dict(info.declared_totals) == dict(info.totals)
+        assert amounts(info.declared_totals) == amounts(info.totals)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -18,6 +18,7 @@ from tests.fixtures_revenue import (
     MAPPED_ROWS,
     MAPPED_TOTAL_EUR,
     MAPPING_YAML,
+    amounts,
     distrokid_row,
     distrokid_text,
     mapped_text,
@@ -55,7 +56,7 @@ def test_distrokid_sample_sums_to_its_earnings_column(tmp_path: Path) -> None:
     lines = list(parsed)
     assert info.format == "distrokid"
     assert info.source == "DistroKid"
-    assert totals(lines) == dict(info.totals) == EXPECTED_TOTALS["distrokid"]
+    assert totals(lines) == amounts(info.totals) == EXPECTED_TOTALS["distrokid"]
     assert sum(Decimal(r[13]) for r in DISTROKID_ROWS) == EXPECTED_TOTALS["distrokid"]["USD"]
     assert info.periods == ("2026-09", "2026-10")
     assert info.period is None  # lines carry their own months

@@ -41,7 +41,7 @@ from ledger.domain.errors import (
     UnknownCurrency,
 )
 from ledger.domain.identifiers import InvalidIdentifier, normalise_isrc, normalise_territory
-from ledger.domain.money import check_amount, currency, from_units, to_units
+from ledger.domain.money import Money, check_amount, currency, from_units, to_units
 from ledger.domain.periods import Period
 
 FORMATS: Final = ("dsr", "distrokid", "tunecore", "csv")
@@ -51,7 +51,13 @@ PROBLEM_LIMIT: Final = 100
 
 @dataclass(frozen=True, slots=True)
 class RevenueLine:
-    """One revenue line, exactly as the file states it (DSR: after allocation)."""
+    """One revenue line, exactly as the file states it (DSR: after allocation).
+
+    A row of the file's columns, amount and currency side by side, as it is stored:
+    the import reads lines as :data:`Record` tuples (amounts in integer units), so
+    a million lines cost no Money value each. What crosses into the services as
+    amounts is Money (:attr:`FileInfo.totals`).
+    """
 
     line_no: int
     """Physical line in the file, from 1."""
@@ -209,9 +215,9 @@ class FileInfo:
     """The sender: DSP for a DSR, the distributor for an export, the mapping's name."""
     period: str | None
     """The file's period, or None when lines carry different periods (see ``periods``)."""
-    declared_totals: MappingProxyType[str, Decimal] | None
+    declared_totals: MappingProxyType[str, Money] | None
     """Totals per currency the file states itself (DSR: summaries' NetRevenue), if any."""
-    totals: MappingProxyType[str, Decimal]
+    totals: MappingProxyType[str, Money]
     """Sum of the yielded lines' amounts per currency."""
     line_count: int
     """Revenue lines the iteration yields."""
@@ -514,5 +520,6 @@ class IsrcCache:
         return hit
 
 
-def freeze_totals(totals: dict[str, Decimal]) -> MappingProxyType[str, Decimal]:
-    return MappingProxyType(dict(sorted(totals.items())))
+def freeze_totals(totals: dict[str, Decimal]) -> MappingProxyType[str, Money]:
+    """A file's totals per currency, as Money, in currency order."""
+    return MappingProxyType({c: Money(a, c) for c, a in sorted(totals.items())})
